@@ -1,0 +1,3 @@
+module github.com/asterism-pbx/asterism
+
+go 1.26
