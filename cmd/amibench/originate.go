@@ -1,0 +1,237 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"strconv"
+	"sync/atomic"
+	"time"
+)
+
+// originateResult is the originate part of a report. Calls answered by an
+// OriginateResponse with Response: Success are the report's Ops.
+type originateResult struct {
+	Requested int64  `json:"requested"`
+	Window    int    `json:"window"`
+	Channel   string `json:"channel"`
+	Sent      int64  `json:"sent"`
+	Success   int64  `json:"success"`  // OriginateResponse Success
+	Failure   int64  `json:"failure"`  // OriginateResponse Failure
+	Rejected  int64  `json:"rejected"` // the action itself answered with an error
+	// Unresolved originates got no OriginateResponse within -drain after
+	// sending stopped.
+	Unresolved      int64 `json:"unresolved"`
+	Hangups         int64 `json:"hangups"` // Hangup events of channels named Channel-…
+	HangupsExpected int64 `json:"hangups_expected"`
+}
+
+// originateParams are the flags of originate.
+type originateParams struct {
+	n, w, hangups                             int
+	d                                         time.Duration
+	channel, context, exten, priority, events string
+}
+
+// originateFlags registers the flags of originate.
+func originateFlags(fs *flag.FlagSet) func(context.Context, *bench) error {
+	var p originateParams
+	fs.IntVar(&p.n, "n", 1000, "Originates to send")
+	fs.IntVar(&p.w, "w", 20, "Originates in flight (until their OriginateResponse)")
+	fs.DurationVar(&p.d, "d", 60*time.Second, "stop sending after this long")
+	fs.StringVar(&p.channel, "channel", "Local/200@bench", "Channel of the Originate; Hangup events of channels named after it are counted")
+	fs.StringVar(&p.context, "context", "bench", "Context of the Originate")
+	fs.StringVar(&p.exten, "exten", "201", "Exten of the Originate")
+	fs.StringVar(&p.priority, "priority", "1", "Priority of the Originate")
+	fs.IntVar(&p.hangups, "hangups", 2, "Hangup events expected per successful call")
+	fs.StringVar(&p.events, "events", "on", "Events value of the Login (must include call events)")
+	return func(ctx context.Context, b *bench) error {
+		if p.n < 1 || p.w < 1 || p.d <= 0 || p.hangups < 0 || p.channel == "" {
+			return usageError{"originate: -n and -w must be at least 1, -d positive, -hangups not negative, -channel set"}
+		}
+		return b.runOriginate(ctx, p)
+	}
+}
+
+// Per-call states seen by the reader.
+const (
+	callSent = iota
+	callQueued
+	callDone
+)
+
+// runOriginate sends async Originates with p.w in flight and counts their
+// OriginateResponse and Hangup events.
+func (b *bench) runOriginate(ctx context.Context, p originateParams) error {
+	res := &originateResult{Requested: int64(p.n), Window: p.w, Channel: p.channel}
+	b.rep.Originate = res
+	conns, _, _ := b.openMany(ctx, 1, p.events, bulkReadBuf, bulkWriteBuf)
+	defer closeAll(conns)
+	if len(conns) == 0 {
+		return errNoSession
+	}
+	a := conns[0]
+	n := int64(p.n)
+	sentAt := make([]atomic.Int64, n+1)
+	state := make([]uint8, n+1)
+	tokens := make(chan struct{}, p.w)
+	stop := make(chan struct{})
+	wdone := make(chan struct{})
+	var (
+		target   atomic.Int64
+		resolved atomic.Int64
+		success  atomic.Int64
+		hangups  atomic.Int64
+		sent     int64
+		werr     error
+	)
+	target.Store(1<<62 - 1)
+	perCall := int64(p.hangups)
+	done := func() bool {
+		return resolved.Load() >= target.Load() && hangups.Load() >= perCall*success.Load()
+	}
+
+	b.beginMeasure()
+	start := time.Now()
+	end := start.Add(p.d)
+	go func() {
+		defer close(wdone)
+		defer func() {
+			target.Store(sent)
+			if done() {
+				a.setReadDeadline(time.Now())
+			} else {
+				a.setReadDeadline(time.Now().Add(b.g.drain))
+			}
+		}()
+		var buf []byte
+		for sent < n && time.Now().Before(end) {
+			select {
+			case tokens <- struct{}{}:
+			default:
+				if werr = a.w.Flush(); werr != nil {
+					return
+				}
+				select {
+				case tokens <- struct{}{}:
+				case <-stop:
+					return
+				case <-ctx.Done():
+					return
+				}
+			}
+			sent++
+			sentAt[sent].Store(int64(time.Since(start)))
+			buf = append(buf[:0], "Action: Originate\r\nActionID: "...)
+			buf = append(buf, b.tag...)
+			buf = strconv.AppendInt(buf, sent, 10)
+			buf = append(buf, "\r\nChannel: "...)
+			buf = append(buf, p.channel...)
+			buf = append(buf, "\r\nContext: "...)
+			buf = append(buf, p.context...)
+			buf = append(buf, "\r\nExten: "...)
+			buf = append(buf, p.exten...)
+			buf = append(buf, "\r\nPriority: "...)
+			buf = append(buf, p.priority...)
+			buf = append(buf, "\r\nAsync: true\r\n\r\n"...)
+			if _, werr = a.w.Write(buf); werr != nil {
+				return
+			}
+		}
+		werr = a.w.Flush()
+	}()
+
+	var (
+		m      message
+		h      histogram
+		lastAt = start
+		rerr   error
+		// firstReject is the Message of the first Originate rejected.
+		firstReject string
+		prefix      = []byte(p.channel + "-")
+		release     = func() {
+			select {
+			case <-tokens:
+			default:
+			}
+		}
+	)
+	for !done() {
+		if err := a.rd.next(&m); err != nil {
+			rerr = err
+			break
+		}
+		switch {
+		case m.Event == nil:
+			if m.Response == nil {
+				continue
+			}
+			id, ok := b.parseID(m.ActionID)
+			if !ok || id < 1 || id > n || state[id] != callSent {
+				continue
+			}
+			if equalFold(m.Response, "Success") {
+				state[id] = callQueued
+				continue
+			}
+			state[id] = callDone
+			if res.Rejected == 0 {
+				firstReject = string(m.Message)
+			}
+			res.Rejected++
+			lastAt = time.Now()
+			resolved.Add(1)
+			release()
+		case equalFold(m.Event, "OriginateResponse"):
+			id, ok := b.parseID(m.ActionID)
+			if !ok || id < 1 || id > n || state[id] == callDone {
+				continue
+			}
+			state[id] = callDone
+			lastAt = time.Now()
+			if equalFold(m.Response, "Success") {
+				h.record(lastAt.Sub(start) - time.Duration(sentAt[id].Load()))
+				success.Add(1)
+			} else {
+				res.Failure++
+			}
+			resolved.Add(1)
+			release()
+		case equalFold(m.Event, "Hangup"):
+			if bytes.HasPrefix(m.Channel, prefix) {
+				hangups.Add(1)
+			}
+		}
+	}
+	close(stop)
+	<-wdone
+	res.Sent = sent
+	res.Success = success.Load()
+	res.Unresolved = sent - resolved.Load()
+	res.Hangups = hangups.Load()
+	res.HangupsExpected = perCall * res.Success
+	b.endMeasure(res.Success, "call", lastAt.Sub(start))
+	b.rep.Latency = h.summary()
+
+	if !b.stopped(ctx) {
+		if werr != nil {
+			b.rep.problemf("writing Originates: %v", werr)
+		}
+		if rerr != nil && !isTimeout(rerr) {
+			b.rep.problemf("reading: %v", rerr)
+		}
+	}
+	if res.Failure > 0 {
+		b.rep.problemf("%d Originates failed (OriginateResponse Failure)", res.Failure)
+	}
+	if res.Rejected > 0 {
+		b.rep.problemf("%d Originates were rejected; first: %q", res.Rejected, firstReject)
+	}
+	if res.Unresolved > 0 {
+		b.rep.problemf("%d Originates got no OriginateResponse", res.Unresolved)
+	}
+	if res.Hangups < res.HangupsExpected {
+		b.rep.problemf("saw %d Hangup events for %s, expected %d", res.Hangups, p.channel, res.HangupsExpected)
+	}
+	return nil
+}
