@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"time"
@@ -19,8 +21,11 @@ func (m *Manager) registerCLI() {
 	m.cli.MustRegister(
 		&cli.Command{Words: []string{"core", "show", "version"}, Summary: "Display version info",
 			Run: func(_ context.Context, w io.Writer, _ []string) error {
-				fmt.Fprintf(w, "Asterisk %s (Asterism %s) built with %s on a %s running %s\n",
-					AsteriskVersion, AsterismVersion, runtime.Version(), archName(), osName())
+				// Asterisk's own shape, which version probes parse; the
+				// "built by" slot names Asterism.
+				host, _ := os.Hostname()
+				fmt.Fprintf(w, "Asterisk %s built by Asterism-%s @ %s on a %s running %s on %s\n",
+					AsteriskVersion, AsterismVersion, host, archName(), osName(), buildTime().UTC().Format("2006-01-02 15:04:05 MST"))
 				return nil
 			}},
 		&cli.Command{Words: []string{"core", "show", "uptime"}, Args: "[seconds]", MaxArgs: 1,
@@ -43,6 +48,23 @@ func (m *Manager) registerCLI() {
 			Summary: "Reload configuration for a module", Run: m.cliModuleReload},
 	)
 }
+
+// buildTime is when the binary's source was committed, if the build
+// recorded it, else when the process started.
+func buildTime() time.Time {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.time" {
+				if t, err := time.Parse(time.RFC3339, s.Value); err == nil {
+					return t
+				}
+			}
+		}
+	}
+	return processStart
+}
+
+var processStart = time.Now()
 
 func archName() string {
 	if runtime.GOARCH == "amd64" {

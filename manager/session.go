@@ -74,7 +74,7 @@ type Session struct {
 	holding    bool
 	held       *[]byte
 	heldEvents int
-	waiter    chan struct{} // WaitEvent's wake-up, when one is waiting
+	waiter     chan struct{} // WaitEvent's wake-up, when one is waiting
 }
 
 func newSession(m *Manager, c net.Conn) *Session {
