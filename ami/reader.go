@@ -139,9 +139,23 @@ func (r *Reader) addHeader(line []byte) {
 	r.spans = append(r.spans, span{base, base + int32(colon), base + int32(v), base + int32(len(line))})
 }
 
+// smallMessage lets a message of a few headers, the common case, come in one
+// allocation with its header array.
+type smallMessage struct {
+	m Message
+	h [6]Header
+}
+
 func (r *Reader) build() *Message {
 	s := string(r.block)
-	m := &Message{Headers: make([]Header, len(r.spans))}
+	var m *Message
+	if len(r.spans) <= len(smallMessage{}.h) {
+		sm := &smallMessage{}
+		sm.m.Headers = sm.h[:len(r.spans):len(r.spans)]
+		m = &sm.m
+	} else {
+		m = &Message{Headers: make([]Header, len(r.spans))}
+	}
 	for i, sp := range r.spans {
 		m.Headers[i] = Header{Key: s[sp.k0:sp.k1], Value: s[sp.v0:sp.v1]}
 	}

@@ -23,7 +23,7 @@ func (m *Manager) registerCore() {
 			Description: "Logoff the current manager session."},
 		&Action{Name: "Challenge", Synopsis: "Generate Challenge for MD5 Auth.", Handler: m.actionChallenge,
 			Description: "Generate a challenge for MD5 authentication (AuthType: MD5)."},
-		&Action{Name: "Ping", Synopsis: "Keepalive command.", Handler: actionPing,
+		&Action{Name: "Ping", Light: true, Synopsis: "Keepalive command.", Handler: actionPing,
 			Description: "A 'Ping' action will elicit a 'Pong' response. Used to keep the manager connection open."},
 		&Action{Name: "Events", Synopsis: "Control Event Flow.", Handler: m.actionEvents,
 			Description: "Enable/Disable sending of events to this manager client. EventMask: on, off, a class list or a number."},

@@ -132,7 +132,7 @@ func (s *Session) failLogin(req *ami.Message, message string) error {
 }
 
 func (m *Manager) userLoggedIn(name string) bool {
-	for _, s := range *m.subs.Load() {
+	for _, s := range m.Sessions() {
 		if equalFold(s.Username(), name) {
 			return true
 		}
@@ -179,7 +179,7 @@ func (m *Manager) actionLogoff(_ context.Context, s *Session, req *ami.Message) 
 // AccountID, when among them, takes its Asterisk place after EventVersion.
 func (s *Session) securityEvent(name, severity string, version int, extra ...ami.Header) {
 	m := s.m
-	if len(*m.subs.Load()) == 0 {
+	if m.subscribers() == 0 {
 		return
 	}
 	now := m.now()

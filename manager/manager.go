@@ -84,6 +84,10 @@ type Action struct {
 	// Description is the longer text of "manager show command".
 	Description string
 	Handler     Handler
+	// Light marks an action whose handler runs on a shallow stack (Ping):
+	// after heavier ones the session's reader moves to a fresh goroutine
+	// before it waits for input, to keep idle sessions small.
+	Light bool
 	// Slow marks an action that may run long (a synchronous Originate,
 	// WaitEvent). Events reach the session while it runs, so some may come
 	// before its answer; for other actions they wait until the answer is
@@ -116,7 +120,6 @@ type Options struct {
 type Stats struct {
 	Sessions        int64  // sessions open now, logged in or not
 	Unauthenticated int64  // sessions not yet logged in
-	Refused         uint64 // connections closed before the banner (authlimit)
 	Evicted         uint64 // sessions dropped before login to make room
 	EventsPublished uint64 // events handed to Publish
 	EventsQueued    uint64 // event copies queued to sessions
@@ -150,12 +153,18 @@ type Manager struct {
 	unauth    map[*Session]struct{} // sessions waiting to log in
 	reloaders map[string]ReloadFunc
 	closing   bool
-	// subs is the copy-on-write list of logged-in sessions that events go
-	// to; Publish reads it without a lock.
-	subs atomic.Pointer[[]*Session]
+	// subs lists the logged-in sessions that events go to. Publish holds
+	// subsMu for reading while it walks the list; logins and logoffs change
+	// it in place (a logoff moves the last session into the hole, so each
+	// change is O(1) however many sessions there are).
+	subsMu sync.RWMutex
+	subs   []*Session
+
+	stop      chan struct{} // closed by Shutdown
+	slotFreed chan struct{} // a place under authlimit came free
+	stopOnce  sync.Once
 
 	nextID     atomic.Uint64
-	refused    atomic.Uint64
 	evicted    atomic.Uint64
 	sessions   atomic.Int64
 	published  atomic.Uint64
@@ -201,11 +210,34 @@ func New(opts Options) *Manager {
 	m.cfg.Store(cfg)
 	m.started = m.now()
 	m.lastReload.Store(m.started.UnixNano())
-	empty := []*Session{}
-	m.subs.Store(&empty)
 	m.registerCore()
 	m.registerCLI()
+	m.stop = make(chan struct{})
+	m.slotFreed = make(chan struct{}, 1)
+	go m.trimLoop()
 	return m
+}
+
+// trimLoop takes output buffers back from idle sessions, once a second.
+func (m *Manager) trimLoop() {
+	t := time.NewTicker(idleTrim)
+	defer t.Stop()
+	for {
+		select {
+		case <-m.stop:
+			return
+		case now := <-t.C:
+			m.mu.Lock()
+			all := make([]*Session, 0, len(m.all))
+			for s := range m.all {
+				all = append(all, s)
+			}
+			m.mu.Unlock()
+			for _, s := range all {
+				s.trimIdle(now)
+			}
+		}
+	}
 }
 
 // Config returns the configuration in force.
@@ -228,7 +260,6 @@ func (m *Manager) Stats() Stats {
 	return Stats{
 		Sessions:        m.sessions.Load(),
 		Unauthenticated: m.unauthCount(),
-		Refused:         m.refused.Load(),
 		Evicted:         m.evicted.Load(),
 		EventsPublished: m.published.Load(),
 		EventsQueued:    m.queued.Load(),
@@ -251,6 +282,7 @@ func (m *Manager) Register(a *Action) error {
 		return fmt.Errorf("manager: action %q registered twice", a.Name)
 	}
 	m.actions[key] = a
+	m.actions[a.Name] = a // the usual spelling, found without lower-casing
 	m.sorted = append(m.sorted, a)
 	sort.Slice(m.sorted, func(i, j int) bool {
 		return strings.ToLower(m.sorted[i].Name) < strings.ToLower(m.sorted[j].Name)
@@ -346,107 +378,150 @@ func isTemporary(err error) bool {
 // ErrServerClosed is returned by Serve after Shutdown.
 var ErrServerClosed = errors.New("manager: server closed")
 
+// Limits of the wait to log in, beyond manager.conf's authlimit and
+// authtimeout.
+const (
+	// silentGrace is how long a session that has not sent a byte may hold
+	// one of the authlimit places while others wait for one.
+	silentGrace = 100 * time.Millisecond
+	// staleGrace is the same for a session that has sent something but
+	// not logged in (a slow sender).
+	staleGrace = 5 * time.Second
+)
+
 // accept starts a session on c. At most authlimit sessions may be waiting
-// to log in. When that many are, the one that has waited longest, and is
-// not in the middle of a login that may succeed, is dropped to make room: Asterisk instead closes
-// the new connection before the banner, which lets anyone who holds 50 idle
-// connections lock every user out for authtimeout. If all of them are busy
-// (logins in flight), the new connection is closed before the banner, as in
-// Asterisk.
+// to log in. When that many are, the new connection gets no banner yet: it
+// waits, and the connections behind it wait in the kernel's listen queue
+// (which, unlike Asterisk's backlog of 10, is the system maximum), until a
+// place frees up. A place is taken back from a session that has said
+// nothing for silentGrace, or nothing useful for staleGrace, so that
+// whoever holds authlimit idle connections cannot lock everyone out for
+// authtimeout, as they can with Asterisk.
 func (m *Manager) accept(c net.Conn) {
-	cfg := m.cfg.Load()
-	limit := cfg.AuthLimit
-	if limit <= 0 {
-		limit = 50
-	}
 	s := newSession(m, c)
-	m.mu.Lock()
-	if m.closing {
-		m.mu.Unlock()
-		c.Close()
-		return
-	}
-	var evict *Session
-	if len(m.unauth) >= limit {
-		for o := range m.unauth {
-			if !o.loggingIn.Load() && (evict == nil || o.start.Before(evict.start)) {
-				evict = o
-			}
+	for {
+		limit := m.cfg.Load().AuthLimit
+		if limit <= 0 {
+			limit = DefaultAuthLimit
 		}
-		if evict == nil {
+		m.mu.Lock()
+		if m.closing {
 			m.mu.Unlock()
-			m.refused.Add(1)
-			m.log.Warn("AMI connection refused: too many sessions waiting to log in", "remote", c.RemoteAddr().String(), "authlimit", limit)
 			c.Close()
 			return
 		}
-		delete(m.unauth, evict)
+		var evict *Session
+		if len(m.unauth) >= limit {
+			now := m.now()
+			for o := range m.unauth {
+				if o.loggingIn.Load() {
+					continue
+				}
+				age := now.Sub(o.start)
+				if (!o.heard.Load() && age >= silentGrace || age >= staleGrace) &&
+					(evict == nil || o.start.Before(evict.start)) {
+					evict = o
+				}
+			}
+			if evict == nil {
+				m.mu.Unlock()
+				select {
+				case <-m.slotFreed:
+				case <-time.After(10 * time.Millisecond):
+				case <-m.stop:
+				}
+				continue
+			}
+			delete(m.unauth, evict)
+		}
+		s.start = m.now()
+		m.unauth[s] = struct{}{}
+		m.all[s] = struct{}{}
+		m.wg.Add(1)
+		m.mu.Unlock()
+		if evict != nil {
+			m.evicted.Add(1)
+			m.log.Warn("AMI session dropped before login to make room (authlimit reached)", "remote", evict.remote, "authlimit", limit)
+			evict.conn.Close()
+		}
+		m.sessions.Add(1)
+		go s.serve()
+		return
 	}
-	m.unauth[s] = struct{}{}
-	m.all[s] = struct{}{}
-	m.wg.Add(1)
-	m.mu.Unlock()
-	if evict != nil {
-		m.evicted.Add(1)
-		m.log.Warn("AMI session dropped before login to make room (authlimit reached)", "remote", evict.remote, "authlimit", limit)
-		evict.conn.Close()
+}
+
+// freeSlot tells a waiting accept that a place to log in is free.
+func (m *Manager) freeSlot() {
+	select {
+	case m.slotFreed <- struct{}{}:
+	default:
 	}
-	m.sessions.Add(1)
-	go s.serve()
 }
 
 // loggedIn moves a session from the waiting-to-log-in set to the event list.
 func (m *Manager) loggedIn(s *Session) {
 	m.mu.Lock()
 	delete(m.unauth, s)
-	old := *m.subs.Load()
-	next := make([]*Session, len(old), len(old)+1)
-	copy(next, old)
-	next = append(next, s)
-	m.subs.Store(&next)
+	m.freeSlot()
 	m.mu.Unlock()
+	m.subsMu.Lock()
+	s.subIdx = len(m.subs)
+	m.subs = append(m.subs, s)
+	m.subsMu.Unlock()
 }
 
 // removeSession forgets a closed session.
 func (m *Manager) removeSession(s *Session) {
 	m.mu.Lock()
 	delete(m.all, s)
-	delete(m.unauth, s)
-	if s.authed.Load() {
-		old := *m.subs.Load()
-		for i, o := range old {
-			if o == s {
-				next := make([]*Session, 0, len(old)-1)
-				next = append(next, old[:i]...)
-				next = append(next, old[i+1:]...)
-				m.subs.Store(&next)
-				break
-			}
-		}
+	if _, ok := m.unauth[s]; ok {
+		delete(m.unauth, s)
+		m.freeSlot()
 	}
 	m.mu.Unlock()
+	if s.authed.Load() {
+		m.subsMu.Lock()
+		if i := s.subIdx; i < len(m.subs) && m.subs[i] == s {
+			last := len(m.subs) - 1
+			m.subs[i] = m.subs[last]
+			m.subs[i].subIdx = i
+			m.subs[last] = nil
+			m.subs = m.subs[:last]
+		}
+		m.subsMu.Unlock()
+	}
 	m.sessions.Add(-1)
 	m.wg.Done()
 }
 
 // Sessions returns the logged-in sessions.
 func (m *Manager) Sessions() []*Session {
-	return append([]*Session(nil), *m.subs.Load()...)
+	m.subsMu.RLock()
+	defer m.subsMu.RUnlock()
+	return append([]*Session(nil), m.subs...)
+}
+
+// subscribers reports how many sessions are logged in.
+func (m *Manager) subscribers() int {
+	m.subsMu.RLock()
+	defer m.subsMu.RUnlock()
+	return len(m.subs)
 }
 
 // Publish renders ev once and queues it to every logged-in session that may
 // receive it. It never blocks on a client.
 func (m *Manager) Publish(ev *Event) {
 	m.published.Add(1)
-	subs := *m.subs.Load()
-	if len(subs) == 0 {
+	m.subsMu.RLock()
+	defer m.subsMu.RUnlock()
+	if len(m.subs) == 0 {
 		return
 	}
 	if ev.text == nil {
 		ev.text = m.render(ev)
 	}
 	n := 0
-	for _, s := range subs {
+	for _, s := range m.subs {
 		if s.wants(ev) && s.queueEvent(ev.text) {
 			n++
 		}
@@ -543,6 +618,7 @@ func (m *Manager) Shutdown(ctx context.Context) error {
 		{Key: "Shutdown", Value: "Cleanly"},
 		{Key: "Restart", Value: "False"},
 	}})
+	m.stopOnce.Do(func() { close(m.stop) })
 	m.mu.Lock()
 	m.closing = true
 	for ln := range m.listeners {

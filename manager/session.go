@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"github.com/asterism-pbx/asterism/ami"
 )
@@ -25,11 +26,20 @@ const readBufferSize = 2048
 
 // flushThreshold is how much response output the reader lets pile up in one
 // batch before a writer starts on it (a long list, say).
-const flushThreshold = 64 << 10
+const flushThreshold = 16 << 10
 
-// outPool holds output buffers between bursts, so that an idle session owns
-// none and a busy one reuses them.
-var outPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+// outBufSize is the size of a fresh output buffer: big enough for a burst
+// of answers between two writes, so that it rarely grows.
+const outBufSize = 4 << 10
+
+// bufPool holds output buffers that idle sessions gave back. A busy session
+// keeps its two buffers from burst to burst; one idle for idleTrim gives
+// them back (see [Manager.trimIdle]), so that idle sessions own none.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, outBufSize); return &b }}
+
+// idleTrim is how long a session keeps its output buffers after its last
+// write.
+const idleTrim = time.Second
 
 // Session is one AMI connection.
 type Session struct {
@@ -54,19 +64,25 @@ type Session struct {
 	// loggingIn is set while a Login that may still succeed runs: such a
 	// session is not dropped to make room under authlimit.
 	loggingIn atomic.Bool
+	// heard is set once the client has sent a byte.
+	heard atomic.Bool
 	// processing is set while the reader goroutine works through a batch
 	// of input; it will write the output itself when done.
 	processing atomic.Bool
 
 	// Reader goroutine only.
-	br        *bufio.Reader
-	rd        *ami.Reader
+	in        *input          // nil while idle
+	raw       syscall.RawConn // nil for TLS: then in is kept
 	challenge string
+	deep      bool // a batch ran an action that may have grown the stack
+	subIdx    int  // place in Manager.subs; guarded by Manager.subsMu
 
 	mu        sync.Mutex
-	out       *[]byte // pending output, from outPool; nil when idle
-	outEvents int     // events in out, counted as lost if the session dies
-	writing   bool    // a goroutine owns the socket's write side
+	out       *[]byte // pending output; nil once trimmed
+	spare     *[]byte // the other buffer, while the writer writes one
+	lastWrite time.Time
+	outEvents int  // events in out, counted as lost if the session dies
+	writing   bool // a goroutine owns the socket's write side
 	closed    bool
 	drained   sync.Cond // signalled when the writer goes idle; L is &mu
 	// While an action runs, events for the session wait in held and go out
@@ -91,8 +107,9 @@ func newSession(m *Manager, c net.Conn) *Session {
 	s.eventMask.Store(uint32(PermAll))
 	s.writeTimeout.Store(int64(100 * time.Millisecond))
 	if sc, ok := c.(syscall.Conn); ok {
-		// The descriptor number is only shown by "manager show connected".
 		if rc, err := sc.SyscallConn(); err == nil {
+			s.raw = rc
+			// The descriptor number is shown by "manager show connected".
 			rc.Control(func(fd uintptr) { s.fd = int(fd) })
 		}
 	}
@@ -107,6 +124,17 @@ func hostOf(a net.Addr) string {
 		return h
 	}
 	return a.String()
+}
+
+// heardReader reads from the session's connection, noting the first byte.
+type heardReader struct{ s *Session }
+
+func (h heardReader) Read(p []byte) (int, error) {
+	n, err := h.s.conn.Read(p)
+	if n > 0 && !h.s.heard.Load() {
+		h.s.heard.Store(true)
+	}
+	return n, err
 }
 
 // ID returns the session's number, unique within the process.
@@ -134,33 +162,88 @@ func (s *Session) Context() context.Context { return s.ctx }
 
 // serve is the session's reader goroutine.
 func (s *Session) serve() {
-	defer s.finish()
 	cfg := s.m.cfg.Load()
 	s.conn.SetWriteDeadline(s.start.Add(time.Second))
 	if _, err := io.WriteString(s.conn, Banner); err != nil {
+		s.finish()
 		return
 	}
 	authTimeout := cfg.AuthTimeout
 	if authTimeout <= 0 {
-		authTimeout = 30 * time.Second
+		authTimeout = DefaultAuthTimeout
 	}
 	s.conn.SetReadDeadline(s.start.Add(authTimeout))
-	s.br = bufio.NewReaderSize(s.conn, readBufferSize)
-	s.rd = ami.NewReader(s.br)
+	s.readLoop()
+}
+
+// input is a session's read side: a buffer and the codec over it. An idle
+// session gives it back (see readLoop), so it costs nothing while a client
+// sits logged in and silent.
+type input struct {
+	br *bufio.Reader
+	rd *ami.Reader
+}
+
+var inputPool = sync.Pool{New: func() any {
+	br := bufio.NewReaderSize(nil, readBufferSize)
+	return &input{br: br, rd: ami.NewReader(br)}
+}}
+
+// waitReadable blocks until the connection has input (or an error or the
+// end of stream to report) without reading it, so that no buffer is held
+// while waiting. It peeks at one byte: MSG_PEEK|MSG_DONTWAIT.
+func (s *Session) waitReadable() error {
+	return s.raw.Read(func(fd uintptr) bool {
+		var b [1]byte
+		_, _, errno := syscall.Syscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&b[0])), 1,
+			syscall.MSG_PEEK|syscall.MSG_DONTWAIT, 0, 0)
+		return errno != syscall.EAGAIN && errno != syscall.EINTR
+	})
+}
+
+// readLoop reads and runs requests until the session ends. After a batch
+// that ran anything heavier than a Ping it goes on in a fresh goroutine:
+// the old one's stack, grown by the handler, is freed, and an idle session
+// waits for input on a stack a few KiB smaller.
+func (s *Session) readLoop() {
 	for {
-		if s.br.Buffered() == 0 {
+		if s.in == nil || s.in.br.Buffered() == 0 {
 			s.processing.Store(false)
 			if !s.flushOwn() {
+				s.finish()
 				return
 			}
+			if s.deep {
+				s.deep = false
+				go s.readLoop()
+				return
+			}
+			if s.raw != nil {
+				// Between messages, with nothing buffered: give the
+				// input buffer back while waiting.
+				if s.in != nil {
+					inputPool.Put(s.in)
+					s.in = nil
+				}
+				if err := s.waitReadable(); err != nil {
+					s.readEnded(err)
+					s.finish()
+					return
+				}
+			}
+			if s.in == nil {
+				s.in = inputPool.Get().(*input)
+				s.in.br.Reset(heardReader{s})
+			}
 		}
-		req, err := s.rd.ReadMessage()
+		req, err := s.in.rd.ReadMessage()
 		s.processing.Store(true)
 		switch {
 		case err == nil:
 			if !s.process(req) {
 				s.processing.Store(false)
 				s.flushOwn()
+				s.finish()
 				return
 			}
 		case errors.Is(err, ami.ErrTooManyHeaders):
@@ -168,16 +251,23 @@ func (s *Session) serve() {
 		case errors.Is(err, ami.ErrLineTooLong):
 			s.Error(req, "Failed to parse message: line too long")
 		default:
-			var ne net.Error
-			if !s.authed.Load() && errors.As(err, &ne) && ne.Timeout() && s.ctx.Err() == nil {
-				if cfg.DisplayConnects {
-					s.m.log.Info("AMI client failed to authenticate in time", "remote", s.remote, "authtimeout", authTimeout)
-				}
-			} else if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
-				s.m.log.Debug("AMI session read ended", "remote", s.remote, "err", err)
-			}
+			s.readEnded(err)
+			s.finish()
 			return
 		}
+	}
+}
+
+// readEnded logs why the client's side ended, when that is news.
+func (s *Session) readEnded(err error) {
+	var ne net.Error
+	switch {
+	case !s.authed.Load() && errors.As(err, &ne) && ne.Timeout() && s.ctx.Err() == nil:
+		if s.m.cfg.Load().DisplayConnects {
+			s.m.log.Info("AMI client failed to authenticate in time", "remote", s.remote)
+		}
+	case !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed):
+		s.m.log.Debug("AMI session read ended", "remote", s.remote, "err", err)
 	}
 }
 
@@ -228,6 +318,9 @@ func (s *Session) run(a *Action, req *ami.Message) (keep bool) {
 			keep = true
 		}
 	}()
+	if a.Handler != nil && !a.Light {
+		s.deep = true
+	}
 	if !a.Slow {
 		s.hold()
 		defer s.release()
@@ -260,6 +353,10 @@ func redacted(req *ami.Message) []string {
 
 // finish tears the session down once its reader stops.
 func (s *Session) finish() {
+	if s.in != nil {
+		inputPool.Put(s.in)
+		s.in = nil
+	}
 	s.mu.Lock()
 	s.closed = true
 	s.drained.Broadcast()
@@ -295,13 +392,30 @@ func (s *Session) wants(ev *Event) bool {
 
 var errSlowConsumer = errors.New("pending output over the limit")
 
-func getBuf() *[]byte { return outPool.Get().(*[]byte) }
+func getBuf() *[]byte { return bufPool.Get().(*[]byte) }
 
 func putBuf(b *[]byte) {
-	if b != nil && cap(*b) <= maxIdleBuffer {
-		*b = (*b)[:0]
-		outPool.Put(b)
+	if b == nil || cap(*b) > maxIdleBuffer {
+		return
 	}
+	*b = (*b)[:0]
+	bufPool.Put(b)
+}
+
+// trimIdle gives the output buffers back if the session has written
+// nothing for idleTrim.
+func (s *Session) trimIdle(now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.writing || s.closed || now.Sub(s.lastWrite) < idleTrim {
+		return
+	}
+	if s.out != nil && len(*s.out) == 0 {
+		putBuf(s.out)
+		s.out = nil
+	}
+	putBuf(s.spare)
+	s.spare = nil
 }
 
 // pending returns the bytes waiting to be written; s.mu is held.
@@ -429,7 +543,7 @@ func (s *Session) queue(b []byte) {
 // readerHighWater is how much output may wait while the reader goes on
 // reading requests; past it the reader waits for the writer, so a client
 // that pipelines without reading is slowed by TCP, not buffered without end.
-const readerHighWater = 256 << 10
+const readerHighWater = 24 << 10
 
 // flushOwn writes pending output from the reader goroutine, unless another
 // goroutine is already writing it. It returns false when the session is
@@ -457,38 +571,36 @@ func (s *Session) flushOwn() bool {
 // two buffers, so that a busy session allocates nothing and an idle one
 // holds nothing.
 func (s *Session) writeLoop() bool {
-	var spare *[]byte
 	for {
 		s.mu.Lock()
 		if s.closed || s.out == nil || len(*s.out) == 0 {
 			s.writing = false
-			closed := s.closed
-			if !closed {
-				putBuf(s.out)
-				s.out = nil
-			}
+			s.lastWrite = time.Now()
 			s.drained.Broadcast()
+			closed := s.closed
 			s.mu.Unlock()
-			putBuf(spare)
 			return !closed
 		}
 		buf := s.out
 		events := s.outEvents
-		s.out, s.outEvents = spare, 0
+		s.out, s.spare, s.outEvents = s.spare, nil, 0
 		s.mu.Unlock()
 
 		err := s.write(*buf)
-		*buf = (*buf)[:0]
-		spare = buf
+
+		s.mu.Lock()
+		if s.spare == nil && cap(*buf) <= maxIdleBuffer {
+			*buf = (*buf)[:0]
+			s.spare = buf
+		}
 		if err != nil {
-			s.mu.Lock()
 			s.writing = false
 			s.drained.Broadcast()
 			s.mu.Unlock()
-			putBuf(spare)
 			s.cutOff(err, events)
 			return false
 		}
+		s.mu.Unlock()
 	}
 }
 
@@ -524,7 +636,8 @@ func (s *Session) cutOff(cause error, inFlight int) {
 	s.outEvents, s.heldEvents = 0, 0
 	if !s.writing {
 		putBuf(s.out)
-		s.out = nil
+		putBuf(s.spare)
+		s.out, s.spare = nil, nil
 	}
 	putBuf(s.held)
 	s.held = nil
