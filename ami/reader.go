@@ -139,22 +139,42 @@ func (r *Reader) addHeader(line []byte) {
 	r.spans = append(r.spans, span{base, base + int32(colon), base + int32(v), base + int32(len(line))})
 }
 
-// smallMessage lets a message of a few headers, the common case, come in one
-// allocation with its header array.
-type smallMessage struct {
-	m Message
-	h [6]Header
-}
+// Messages of a few headers, the common case, come in one allocation with
+// their header array, in a few size classes.
+type (
+	message2 struct {
+		m Message
+		h [2]Header
+	}
+	message4 struct {
+		m Message
+		h [4]Header
+	}
+	message8 struct {
+		m Message
+		h [8]Header
+	}
+)
 
 func (r *Reader) build() *Message {
 	s := string(r.block)
+	n := len(r.spans)
 	var m *Message
-	if len(r.spans) <= len(smallMessage{}.h) {
-		sm := &smallMessage{}
-		sm.m.Headers = sm.h[:len(r.spans):len(r.spans)]
-		m = &sm.m
-	} else {
-		m = &Message{Headers: make([]Header, len(r.spans))}
+	switch {
+	case n <= 2:
+		a := &message2{}
+		a.m.Headers = a.h[:n:n]
+		m = &a.m
+	case n <= 4:
+		a := &message4{}
+		a.m.Headers = a.h[:n:n]
+		m = &a.m
+	case n <= 8:
+		a := &message8{}
+		a.m.Headers = a.h[:n:n]
+		m = &a.m
+	default:
+		m = &Message{Headers: make([]Header, n)}
 	}
 	for i, sp := range r.spans {
 		m.Headers[i] = Header{Key: s[sp.k0:sp.k1], Value: s[sp.v0:sp.v1]}

@@ -60,10 +60,6 @@ const (
 	// authFailureDelay is how long a failed login waits before its answer,
 	// as Asterisk's sleep(1): it slows password guessing on a connection.
 	authFailureDelay = time.Second
-
-	// maxIdleBuffer is the largest output buffer a session keeps between
-	// bursts; larger ones are dropped so that an idle session stays small.
-	maxIdleBuffer = 64 << 10
 )
 
 // Handler runs one action. It answers through s (s.Ack, s.Error, s.Send …).
@@ -214,30 +210,7 @@ func New(opts Options) *Manager {
 	m.registerCLI()
 	m.stop = make(chan struct{})
 	m.slotFreed = make(chan struct{}, 1)
-	go m.trimLoop()
 	return m
-}
-
-// trimLoop takes output buffers back from idle sessions, once a second.
-func (m *Manager) trimLoop() {
-	t := time.NewTicker(idleTrim)
-	defer t.Stop()
-	for {
-		select {
-		case <-m.stop:
-			return
-		case now := <-t.C:
-			m.mu.Lock()
-			all := make([]*Session, 0, len(m.all))
-			for s := range m.all {
-				all = append(all, s)
-			}
-			m.mu.Unlock()
-			for _, s := range all {
-				s.trimIdle(now)
-			}
-		}
-	}
 }
 
 // Config returns the configuration in force.

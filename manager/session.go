@@ -19,10 +19,10 @@ import (
 	"github.com/asterism-pbx/asterism/ami"
 )
 
-// readBufferSize is a session's input buffer. Asterisk's lines are at most
-// 1024 bytes, so a bigger buffer buys only fewer read calls under pipelining
-// and costs memory on every idle session.
-const readBufferSize = 2048
+// readBufferSize is a session's input buffer. It is only held while the
+// session has input to work through (an idle one gives it back), so it can
+// be large enough to take a pipelining client's requests in few reads.
+const readBufferSize = 16 << 10
 
 // flushThreshold is how much response output the reader lets pile up in one
 // batch before a writer starts on it (a long list, say).
@@ -30,16 +30,18 @@ const flushThreshold = 16 << 10
 
 // outBufSize is the size of a fresh output buffer: big enough for a burst
 // of answers between two writes, so that it rarely grows.
-const outBufSize = 4 << 10
+const outBufSize = 16 << 10
 
-// bufPool holds output buffers that idle sessions gave back. A busy session
-// keeps its two buffers from burst to burst; one idle for idleTrim gives
-// them back (see [Manager.trimIdle]), so that idle sessions own none.
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, outBufSize); return &b }}
+// freeBufs holds output buffers between bursts, so that an idle session
+// owns none and busy ones reuse them. It is a bounded free list rather than
+// a sync.Pool: a pool is only emptied by garbage collections, which an idle
+// server seldom runs, so after a burst of logins it would keep a buffer per
+// session; and under load it is emptied often enough to make bursts
+// allocate anew.
+var freeBufs = make(chan *[]byte, 64)
 
-// idleTrim is how long a session keeps its output buffers after its last
-// write.
-const idleTrim = time.Second
+// maxFreeBuf is the largest buffer kept on the free list.
+const maxFreeBuf = 128 << 10
 
 // Session is one AMI connection.
 type Session struct {
@@ -80,9 +82,8 @@ type Session struct {
 	mu        sync.Mutex
 	out       *[]byte // pending output; nil once trimmed
 	spare     *[]byte // the other buffer, while the writer writes one
-	lastWrite time.Time
-	outEvents int  // events in out, counted as lost if the session dies
-	writing   bool // a goroutine owns the socket's write side
+	outEvents int     // events in out, counted as lost if the session dies
+	writing   bool    // a goroutine owns the socket's write side
 	closed    bool
 	drained   sync.Cond // signalled when the writer goes idle; L is &mu
 	// While an action runs, events for the session wait in held and go out
@@ -392,30 +393,25 @@ func (s *Session) wants(ev *Event) bool {
 
 var errSlowConsumer = errors.New("pending output over the limit")
 
-func getBuf() *[]byte { return bufPool.Get().(*[]byte) }
+func getBuf() *[]byte {
+	select {
+	case b := <-freeBufs:
+		return b
+	default:
+		b := make([]byte, 0, outBufSize)
+		return &b
+	}
+}
 
 func putBuf(b *[]byte) {
-	if b == nil || cap(*b) > maxIdleBuffer {
+	if b == nil || cap(*b) > maxFreeBuf {
 		return
 	}
 	*b = (*b)[:0]
-	bufPool.Put(b)
-}
-
-// trimIdle gives the output buffers back if the session has written
-// nothing for idleTrim.
-func (s *Session) trimIdle(now time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.writing || s.closed || now.Sub(s.lastWrite) < idleTrim {
-		return
+	select {
+	case freeBufs <- b:
+	default:
 	}
-	if s.out != nil && len(*s.out) == 0 {
-		putBuf(s.out)
-		s.out = nil
-	}
-	putBuf(s.spare)
-	s.spare = nil
 }
 
 // pending returns the bytes waiting to be written; s.mu is held.
@@ -543,7 +539,7 @@ func (s *Session) queue(b []byte) {
 // readerHighWater is how much output may wait while the reader goes on
 // reading requests; past it the reader waits for the writer, so a client
 // that pipelines without reading is slowed by TCP, not buffered without end.
-const readerHighWater = 24 << 10
+const readerHighWater = 32 << 10
 
 // flushOwn writes pending output from the reader goroutine, unless another
 // goroutine is already writing it. It returns false when the session is
@@ -575,9 +571,13 @@ func (s *Session) writeLoop() bool {
 		s.mu.Lock()
 		if s.closed || s.out == nil || len(*s.out) == 0 {
 			s.writing = false
-			s.lastWrite = time.Now()
-			s.drained.Broadcast()
 			closed := s.closed
+			if !closed {
+				putBuf(s.out)
+				putBuf(s.spare)
+				s.out, s.spare = nil, nil
+			}
+			s.drained.Broadcast()
 			s.mu.Unlock()
 			return !closed
 		}
@@ -589,7 +589,7 @@ func (s *Session) writeLoop() bool {
 		err := s.write(*buf)
 
 		s.mu.Lock()
-		if s.spare == nil && cap(*buf) <= maxIdleBuffer {
+		if s.spare == nil && cap(*buf) <= maxFreeBuf {
 			*buf = (*buf)[:0]
 			s.spare = buf
 		}
