@@ -80,9 +80,10 @@ type Action struct {
 	// Description is the longer text of "manager show command".
 	Description string
 	Handler     Handler
-	// Light marks an action whose handler runs on a shallow stack (Ping):
-	// after heavier ones the session's reader moves to a fresh goroutine
-	// before it waits for input, to keep idle sessions small.
+	// Light marks a trivial action (Ping): it publishes nothing and runs
+	// on a shallow stack. Events are not held around it, and after it the
+	// session's reader need not move to a fresh goroutine (which it does
+	// after heavier actions, to free the stack they grew).
 	Light bool
 	// Slow marks an action that may run long (a synchronous Originate,
 	// WaitEvent). Events reach the session while it runs, so some may come

@@ -66,6 +66,9 @@ type Session struct {
 	// loggingIn is set while a Login that may still succeed runs: such a
 	// session is not dropped to make room under authlimit.
 	loggingIn atomic.Bool
+	// backlog is set when answers pile up faster than they are written
+	// while the reader is still busy with input.
+	backlog atomic.Bool
 	// heard is set once the client has sent a byte.
 	heard atomic.Bool
 	// processing is set while the reader goroutine works through a batch
@@ -237,6 +240,15 @@ func (s *Session) readLoop() {
 				s.in.br.Reset(heardReader{s})
 			}
 		}
+		if s.backlog.Load() {
+			// A client pipelining without pause never lets the input
+			// buffer drain: bound what its answers may pile up.
+			s.backlog.Store(false)
+			if !s.flushOwn() {
+				s.finish()
+				return
+			}
+		}
 		req, err := s.in.rd.ReadMessage()
 		s.processing.Store(true)
 		switch {
@@ -319,12 +331,12 @@ func (s *Session) run(a *Action, req *ami.Message) (keep bool) {
 			keep = true
 		}
 	}()
-	if a.Handler != nil && !a.Light {
+	if !a.Light {
 		s.deep = true
-	}
-	if !a.Slow {
-		s.hold()
-		defer s.release()
+		if !a.Slow {
+			s.hold()
+			defer s.release()
+		}
 	}
 	err := a.Handler(s.ctx, s, req)
 	switch {
@@ -515,7 +527,11 @@ func (s *Session) appendOut(render func([]byte) []byte) {
 		s.out = getBuf()
 	}
 	*s.out = render(*s.out)
-	s.kickLocked(!s.processing.Load() || len(*s.out) > flushThreshold)
+	big := len(*s.out) > flushThreshold
+	if big && s.processing.Load() {
+		s.backlog.Store(true)
+	}
+	s.kickLocked(!s.processing.Load() || big)
 }
 
 // kickLocked starts a writer when want is set and none is running, and

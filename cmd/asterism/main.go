@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -88,8 +89,21 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fl.SetOutput(stderr)
 	dir := fl.String("C", "", "Asterisk config `dir`ectory (manager.conf, asterisk.conf …); empty: the embedded demo")
 	verbose := fl.Bool("v", false, "debug logging")
+	cpuProfile := fl.String("cpuprofile", "", "write a CPU profile to `file` until shutdown (for performance work)")
 	if err := fl.Parse(args); err != nil {
 		return 2
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "asterism: %v\n", err)
+			return 1
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(stderr, "asterism: %v\n", err)
+			return 1
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
 	level := slog.LevelInfo
 	if *verbose {
