@@ -237,6 +237,14 @@ func splitHeader(line []byte) (key, value string, ok bool) {
 		return "", "", false
 	}
 	v := colon + 1
+	if string(line[:colon]) == "Output" {
+		// CLI output keeps its indentation: servers write exactly one
+		// space after "Output:", and the rest is the command's.
+		if v < len(line) && line[v] == ' ' {
+			v++
+		}
+		return "Output", string(line[v:]), true
+	}
 	for v < len(line) && line[v] < '!' {
 		v++
 	}

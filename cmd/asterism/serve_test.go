@@ -1,0 +1,184 @@
+package main
+
+import (
+	"bufio"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/big"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// freePort returns a loopback port that was free a moment ago.
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// writeSelfSigned writes a throwaway certificate and key for 127.0.0.1.
+func writeSelfSigned(t *testing.T, dir string) (certFile, keyFile string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "asterism test"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile = filepath.Join(dir, "asterisk.pem"), filepath.Join(dir, "asterisk.key")
+	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
+	return certFile, keyFile
+}
+
+// amiLogin reads the banner, logs in and returns a line reader positioned
+// after the login answer.
+func amiLogin(t *testing.T, c net.Conn, events string) *bufio.Reader {
+	t.Helper()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(c)
+	banner, err := br.ReadString('\n')
+	if err != nil || banner != "Asterisk Call Manager/9.0.0\r\n" {
+		t.Fatalf("banner %q: %v", banner, err)
+	}
+	fmt.Fprintf(c, "Action: Login\r\nUsername: admin\r\nSecret: s3cret\r\nEvents: %s\r\n\r\n", events)
+	waitLine(t, br, "Message: Authentication accepted")
+	return br
+}
+
+func waitLine(t *testing.T, br *bufio.Reader, want string) {
+	t.Helper()
+	for {
+		l, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatalf("waiting for %q: %v", want, err)
+		}
+		if strings.TrimRight(l, "\r\n") == want {
+			return
+		}
+	}
+}
+
+func writeConf(t *testing.T, dir, general string) {
+	t.Helper()
+	conf := "[general]\nenabled = yes\nbindaddr = 127.0.0.1\n" + general +
+		"\n[admin]\nsecret = s3cret\nread = all\nwrite = all\n"
+	if err := os.WriteFile(filepath.Join(dir, "manager.conf"), []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestServeTLS: tlsenable in manager.conf opens AMI over TLS beside the
+// plain listener, as Asterisk's tlsbindaddr does.
+func TestServeTLS(t *testing.T) {
+	dir := t.TempDir()
+	cert, key := writeSelfSigned(t, dir)
+	port, tlsPort := freePort(t), freePort(t)
+	writeConf(t, dir, fmt.Sprintf("port = %d\ntlsenable = yes\ntlsbindaddr = 127.0.0.1:%d\ntlscertfile = %s\ntlsprivatekey = %s\n", port, tlsPort, cert, key))
+	srv, err := startServer(dir, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.shutdown(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if len(srv.addrs) != 2 {
+		t.Fatalf("listening on %v, want the plain and the TLS address", srv.addrs)
+	}
+	c, err := tls.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", tlsPort), &tls.Config{InsecureSkipVerify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	br := amiLogin(t, c, "off")
+	io.WriteString(c, "Action: Ping\r\nActionID: tls\r\n\r\n")
+	waitLine(t, br, "Ping: Pong")
+}
+
+// TestServeBinaryShutsDownOnSIGTERM runs the real binary on a config
+// directory, as an admin would, and stops it with SIGTERM: logged-in clients
+// get a Shutdown event, then the connection closes, and the process exits 0.
+func TestServeBinaryShutsDownOnSIGTERM(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "asterism")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	port := freePort(t)
+	writeConf(t, dir, fmt.Sprintf("port = %d\n", port))
+	cmd := exec.Command(bin, "serve", "-C", dir)
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+
+	var c net.Conn
+	var err error
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if c, err = net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatalf("asterism never listened: %v\n%s", err, out.String())
+	}
+	defer c.Close()
+	br := amiLogin(t, c, "system")
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	waitLine(t, br, "Event: Shutdown")
+	waitLine(t, br, "Shutdown: Cleanly")
+	for {
+		if _, err := br.ReadString('\n'); err != nil {
+			break // closed by the server
+		}
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exit: %v\n%s", err, out.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("asterism did not exit after SIGTERM\n%s", out.String())
+	}
+	if strings.Contains(out.String(), "s3cret") {
+		t.Fatalf("the secret appears in the log:\n%s", out.String())
+	}
+}
