@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"runtime/debug"
 	"strconv"
@@ -744,9 +743,4 @@ func (s *Session) CompleteList(req *ami.Message, event string, items int, kv ...
 // events show theirs (a pointer in hex).
 func (s *Session) sessionIDString() string {
 	return fmt.Sprintf("0x%x", s.id)
-}
-
-// logAttrs returns the attributes that identify the session in logs.
-func (s *Session) logAttrs() []any {
-	return []any{slog.String("user", s.Username()), slog.String("remote", s.remote)}
 }
