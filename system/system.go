@@ -65,7 +65,10 @@ func Load(configDir string, log *slog.Logger) (Settings, error) {
 		"astrundir":    &s.RunDir,
 		"astvarlibdir": &s.VarLibDir,
 	}
-	for _, sec := range f.Sections {
+	// Asterisk's stock asterisk.conf marks [directories](!) a template;
+	// Asterisk reads it all the same.
+	secs := append(append([]*conf.Section(nil), f.Sections...), f.Templates...)
+	for _, sec := range secs {
 		switch sec.Name {
 		case "directories":
 			for _, e := range sec.Entries {
