@@ -89,9 +89,9 @@ func TestHelp(t *testing.T) {
 func TestSplit(t *testing.T) {
 	for in, want := range map[string][]string{
 		"  core   show  version ": {"core", "show", "version"},
-		`a "b c" d\ e`:           {"a", "b c", "d e"},
-		`""`:                     {""},
-		"":                       nil,
+		`a "b c" d\ e`:            {"a", "b c", "d e"},
+		`""`:                      {""},
+		"":                        nil,
 	} {
 		if got := Split(in); fmt.Sprint(got) != fmt.Sprint(want) || len(got) != len(want) {
 			t.Errorf("Split(%q) = %q, want %q", in, got, want)
