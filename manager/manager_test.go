@@ -376,3 +376,20 @@ func TestShutdownSendsEventAndCloses(t *testing.T) {
 	want(t, ev, "Privilege", "system,all", "Shutdown", "Cleanly", "Restart", "False")
 	c.expectClosed()
 }
+
+// TestSlowActionDoesNotHoldBackEvents: while a WaitEvent (a slow action)
+// runs, events still reach the session; its answer comes once it is done,
+// and answers to later requests stay behind it, in order.
+func TestSlowActionDoesNotHoldBackEvents(t *testing.T) {
+	srv := start(t)
+	c := dial(t, srv.Addr)
+	c.login("admin", "amp111", "Events", "user")
+	c.action("Action", "WaitEvent", "ActionID", "w", "Timeout", "30")
+	c.action("Action", "Ping", "ActionID", "after")
+	time.Sleep(50 * time.Millisecond) // let WaitEvent start waiting
+	srv.Manager.Publish(&manager.Event{Name: "UserEvent", Class: manager.PermUser, Headers: []ami.Header{{Key: "UserEvent", Value: "During"}}})
+	want(t, c.read(), "Event", "UserEvent", "UserEvent", "During")
+	want(t, c.read(), "Response", "Success", "ActionID", "w", "Message", "Waiting for Event completed.")
+	want(t, c.read(), "Event", "WaitEventComplete", "ActionID", "w")
+	want(t, c.read(), "Response", "Success", "ActionID", "after", "Ping", "Pong")
+}
