@@ -5,8 +5,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -126,27 +124,18 @@ func sameOutcomes(a, b []expected) bool {
 }
 
 func TestAsteriskModelTranscripts(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join("testdata", "transcripts", "*.txt"))
-	for _, file := range files {
-		data, err := os.ReadFile(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tr, err := parseTranscript(data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, conn := range tr.conns {
-			got, want := asteriskParse(tr.sent[conn]), responses(t, tr.recv[conn])
+	for _, tr := range loadTranscripts(t) {
+		for _, conn := range tr.Conns() {
+			got, want := asteriskParse(sentBytes(tr, conn)), responses(t, tr.Received(conn))
 			if len(got) != len(want) {
-				t.Errorf("%s/%s: model answers %d messages, Asterisk %d", file, conn, len(got), len(want))
+				t.Errorf("%s/%s: model answers %d messages, Asterisk %d", tr.Name, conn, len(got), len(want))
 				continue
 			}
 			for i := range got {
 				w := want[i]
 				actionOK := got[i].action == w.action || (w.action == "*" && got[i].action != "")
 				if got[i].err != w.err || got[i].actionID != w.actionID || !actionOK {
-					t.Errorf("%s/%s message %d: model %v, Asterisk %v", file, conn, i, got[i], w)
+					t.Errorf("%s/%s message %d: model %v, Asterisk %v", tr.Name, conn, i, got[i], w)
 				}
 			}
 		}
@@ -224,18 +213,9 @@ func FuzzReaderAsterisk(f *testing.F) {
 	for _, tt := range readerTests() {
 		f.Add([]byte(tt.input))
 	}
-	files, _ := filepath.Glob(filepath.Join("testdata", "transcripts", "*.txt"))
-	for _, file := range files {
-		data, err := os.ReadFile(file)
-		if err != nil {
-			f.Fatal(err)
-		}
-		tr, err := parseTranscript(data)
-		if err != nil {
-			f.Fatal(err)
-		}
-		for _, conn := range tr.conns {
-			f.Add(tr.sent[conn])
+	for _, tr := range loadTranscripts(f) {
+		for _, conn := range tr.Conns() {
+			f.Add(sentBytes(tr, conn))
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {

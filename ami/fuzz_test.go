@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/asterism-pbx/asterism/internal/transcript"
 )
 
 var updateCorpus = flag.Bool("update-corpus", false, "rewrite the transcript seeds of testdata/fuzz/FuzzReader")
@@ -79,10 +81,6 @@ func checkBounds(t *testing.T, h []Header) {
 // transcriptSeeds returns the fuzz seeds drawn from the transcripts: each
 // connection's whole client stream, and each distinct chunk the client sent.
 func transcriptSeeds(t *testing.T) map[string][]byte {
-	files, err := filepath.Glob(filepath.Join("testdata", "transcripts", "*.txt"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no transcripts: %v", err)
-	}
 	seeds := map[string][]byte{}
 	seen := map[[32]byte]bool{}
 	add := func(name string, data []byte) {
@@ -91,38 +89,16 @@ func transcriptSeeds(t *testing.T) map[string][]byte {
 			seeds[name] = data
 		}
 	}
-	for _, file := range files {
-		data, err := os.ReadFile(file)
-		if err != nil {
-			t.Fatal(err)
+	for _, tr := range loadTranscripts(t) {
+		for _, conn := range tr.Conns() {
+			add(fmt.Sprintf("%s-%s", tr.Name, conn), sentBytes(tr, conn))
 		}
-		tr, err := parseTranscript(data)
-		if err != nil {
-			t.Fatalf("%s: %v", file, err)
-		}
-		base := strings.TrimSuffix(filepath.Base(file), ".txt")
-		for _, conn := range tr.conns {
-			add(fmt.Sprintf("%s-%s", base, conn), tr.sent[conn])
-		}
-		// Chunks: split the stream again at the recorder's markers.
+		// Chunks, numbered in the order the clients sent them.
 		i := 0
-		for len(data) > 0 {
-			line, rest, _ := bytes.Cut(data, []byte("\n"))
-			data = rest
-			m := chunkMarker.FindSubmatch(line)
-			if m == nil {
-				continue
-			}
-			var n int
-			fmt.Sscan(string(m[3]), &n)
-			chunk := data[:n]
-			data = data[n:]
-			if !bytes.HasSuffix(chunk, []byte("\n")) {
-				data = data[1:]
-			}
-			if string(m[1]) == ">>>" {
+		for _, st := range tr.Steps {
+			if st.Kind == transcript.Send {
 				i++
-				add(fmt.Sprintf("%s-%s-%d", base, m[2], i), chunk)
+				add(fmt.Sprintf("%s-%s-%d", tr.Name, st.Conn, i), st.Bytes)
 			}
 		}
 	}
@@ -134,7 +110,7 @@ func corpusFile(data []byte) []byte {
 }
 
 // The committed seeds match the transcripts. Run with -update-corpus after
-// adding a transcript.
+// adding a name to codecTranscripts.
 func TestFuzzSeedCorpus(t *testing.T) {
 	dir := filepath.Join("testdata", "fuzz", "FuzzReader")
 	for name, data := range transcriptSeeds(t) {

@@ -4,64 +4,65 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
-	"os"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/asterism-pbx/asterism/internal/transcript"
 )
 
-// transcript is a recorded AMI session in the format of
-// testdata/transcripts/README.md: the bytes each connection sent and
-// received.
-type transcript struct {
-	conns      []string // in order of appearance
-	sent, recv map[string][]byte
+// transcriptDir holds the transcripts recorded from a real Asterisk 20.20.1
+// (its README.md describes the format).
+const transcriptDir = "../testdata/asterisk-20.20.1"
+
+// codecTranscripts names the transcripts of transcriptDir that exercise the
+// codec: TestTranscripts feeds each connection's client bytes to the Reader
+// and checks that it yields one message per response Asterisk gave, with the
+// same ActionID and the same kind of error (line too long, too many lines,
+// missing action). They are in the order of their names, which fixes the
+// names of the fuzz seeds drawn from them.
+var codecTranscripts = []string{
+	"header-variants",
+	"malformed-bare-lf",
+	"malformed-binary-garbage",
+	"malformed-empty-block",
+	"malformed-long-header",
+	"malformed-many-headers",
+	"malformed-no-colon",
+	"missing-action-header",
+	"ping",
 }
 
-var chunkMarker = regexp.MustCompile(`^### .* (>>>|<<<) conn=(\S+) bytes=(\d+)$`)
+// loadTranscript parses the transcript called name in transcriptDir.
+func loadTranscript(t testing.TB, name string) *transcript.Transcript {
+	t.Helper()
+	tr, err := transcript.ParseFile(filepath.Join(transcriptDir, name+".txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
 
-func parseTranscript(data []byte) (*transcript, error) {
-	tr := &transcript{sent: map[string][]byte{}, recv: map[string][]byte{}}
-	for len(data) > 0 {
-		line, rest, ok := bytes.Cut(data, []byte("\n"))
-		if !ok || !bytes.HasPrefix(line, []byte("### ")) {
-			return nil, fmt.Errorf("expected a ### marker line, got %.40q", data)
-		}
-		data = rest
-		m := chunkMarker.FindSubmatch(line)
-		if m == nil {
-			continue // connects, closes, notes
-		}
-		conn := string(m[2])
-		n, err := strconv.Atoi(string(m[3]))
-		if err != nil || n > len(data) {
-			return nil, fmt.Errorf("bad chunk length in %q", line)
-		}
-		chunk := data[:n]
-		data = data[n:]
-		if !bytes.HasSuffix(chunk, []byte("\n")) {
-			// The recorder appends a "\n" to a chunk that lacks one.
-			if len(data) == 0 || data[0] != '\n' {
-				return nil, fmt.Errorf("no '\\n' after a chunk of %d bytes", n)
-			}
-			data = data[1:]
-		}
-		if _, ok := tr.sent[conn]; !ok {
-			if _, ok := tr.recv[conn]; !ok {
-				tr.conns = append(tr.conns, conn)
-			}
-		}
-		if string(m[1]) == ">>>" {
-			tr.sent[conn] = append(tr.sent[conn], chunk...)
-		} else {
-			tr.recv[conn] = append(tr.recv[conn], chunk...)
+// loadTranscripts parses the transcripts named in codecTranscripts.
+func loadTranscripts(t testing.TB) []*transcript.Transcript {
+	t.Helper()
+	trs := make([]*transcript.Transcript, len(codecTranscripts))
+	for i, name := range codecTranscripts {
+		trs[i] = loadTranscript(t, name)
+	}
+	return trs
+}
+
+// sentBytes returns everything the client sent on conn, the Send chunks joined.
+func sentBytes(tr *transcript.Transcript, conn string) []byte {
+	var b []byte
+	for _, st := range tr.Steps {
+		if st.Kind == transcript.Send && st.Conn == conn {
+			b = append(b, st.Bytes...)
 		}
 	}
-	return tr, nil
+	return b
 }
 
 // expected is what Asterisk's answer says of the message it parsed.
@@ -136,23 +137,11 @@ func asteriskAction(h []Header) string {
 }
 
 func TestTranscripts(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("testdata", "transcripts", "*.txt"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no transcripts: %v", err)
-	}
-	for _, file := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(file), ".txt"), func(t *testing.T) {
-			data, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			tr, err := parseTranscript(data)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, conn := range tr.conns {
-				want := responses(t, tr.recv[conn])
-				sent := tr.sent[conn]
+	for _, tr := range loadTranscripts(t) {
+		t.Run(tr.Name, func(t *testing.T) {
+			for _, conn := range tr.Conns() {
+				want := responses(t, tr.Received(conn))
+				sent := sentBytes(tr, conn)
 				got := readSteps(t, NewReader(bufio.NewReader(bytes.NewReader(sent))))
 				if last := got[len(got)-1]; last.err != io.EOF {
 					t.Errorf("conn %s: stream ends with %v, want io.EOF", conn, last.err)
@@ -242,15 +231,7 @@ func TestTranscriptsSpotChecks(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.file+"/"+tt.conn, func(t *testing.T) {
-			data, err := os.ReadFile(filepath.Join("testdata", "transcripts", tt.file+".txt"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			tr, err := parseTranscript(data)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := responses(t, tr.recv[tt.conn])
+			got := responses(t, loadTranscript(t, tt.file).Received(tt.conn))
 			if len(got) != len(tt.want) {
 				t.Fatalf("%d responses, want %d: %+v", len(got), len(tt.want), got)
 			}

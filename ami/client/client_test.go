@@ -13,8 +13,7 @@ import (
 )
 
 func TestLoginSuccess(t *testing.T) {
-	s := startServer(t, replay(loadTranscript(t, "login-success.txt", "a")))
-	c := dial(t, s.addr(), Options{})
+	c := dialReplay(t, "login-success.txt", Options{})
 	if got := c.Banner(); got != "Asterisk Call Manager/9.0.0" {
 		t.Errorf("Banner = %q", got)
 	}
@@ -50,8 +49,7 @@ func TestLoginSuccess(t *testing.T) {
 func TestLoginMD5(t *testing.T) {
 	// The recording's Key is md5("173579639" + "adminpw"); replay fails
 	// the test if the client sends any other.
-	s := startServer(t, replay(loadTranscript(t, "login-md5-challenge.txt", "a")))
-	c := dial(t, s.addr(), Options{Username: "admin", Secret: "adminpw", MD5: true})
+	c := dialReplay(t, "login-md5-challenge.txt", Options{Username: "admin", Secret: "adminpw", MD5: true})
 	if ev := nextEvent(t, c.Events()); ev.Get("Event") != "FullyBooted" {
 		t.Errorf("first event %q", ev.Get("Event"))
 	}
@@ -71,14 +69,14 @@ func TestLoginWrongMD5Key(t *testing.T) {
 	s := startServer(t, func(fc *fakeConn) {
 		// The recording's Key comes from a secret we do not know: skip
 		// the header check by answering by hand from the recorded bytes.
-		fc.send(steps[0].data)
+		fc.send(steps[0].Bytes)
 		chal, _ := fc.read()
-		fc.send(rewriteIDs(steps[2].data, map[string]string{"md5bad-chal": chal.ActionID()}, ""))
+		fc.send(rewriteIDs(steps[2].Bytes, map[string]string{"md5bad-chal": chal.ActionID()}, ""))
 		login, _ := fc.read()
 		if login.Get("AuthType") != "MD5" || len(login.Get("Key")) != 32 || login.Get("Secret") != "" {
 			t.Errorf("MD5 login sent %q", login.String())
 		}
-		fc.send(rewriteIDs(steps[4].data, map[string]string{"md5bad-login": login.ActionID()}, ""))
+		fc.send(rewriteIDs(steps[4].Bytes, map[string]string{"md5bad-login": login.ActionID()}, ""))
 	})
 	_, err := Dial(testCtx(t), s.addr(), Options{Username: "admin", Secret: "nope", MD5: true, Logger: quietLogger(t)})
 	if !errors.Is(err, ErrAuthFailed) {
@@ -98,8 +96,7 @@ func TestBadBanner(t *testing.T) {
 }
 
 func TestPing(t *testing.T) {
-	s := startServer(t, replay(loadTranscript(t, "ping.txt", "a")))
-	c := dial(t, s.addr(), Options{Events: "off"})
+	c := dialReplay(t, "ping.txt", Options{Events: "off"})
 	// The recording has four Pings: with an ActionID, without one, and two
 	// in other letter cases. The client always sends an ActionID.
 	for i := range 4 {
@@ -114,8 +111,7 @@ func TestPing(t *testing.T) {
 }
 
 func TestCallerActionIDKept(t *testing.T) {
-	s := startServer(t, replay(loadTranscript(t, "ping.txt", "a")))
-	c := dial(t, s.addr(), Options{Events: "off"})
+	c := dialReplay(t, "ping.txt", Options{Events: "off"})
 	resp, err := c.Do(testCtx(t), ami.NewMessage("Action", "Ping", "ActionID", "mine-1"))
 	if err != nil {
 		t.Fatal(err)
@@ -126,8 +122,7 @@ func TestCallerActionIDKept(t *testing.T) {
 }
 
 func TestCommand(t *testing.T) {
-	s := startServer(t, replay(loadTranscript(t, "command.txt", "a")))
-	c := dial(t, s.addr(), Options{Events: "off"})
+	c := dialReplay(t, "command.txt", Options{Events: "off"})
 	ctx := testCtx(t)
 
 	out, err := c.Command(ctx, "core show version")
@@ -207,8 +202,7 @@ func TestCommandFollows(t *testing.T) {
 }
 
 func TestListCommands(t *testing.T) {
-	s := startServer(t, replay(loadTranscript(t, "listcommands.txt", "a")))
-	c := dial(t, s.addr(), Options{Events: "off"})
+	c := dialReplay(t, "listcommands.txt", Options{Events: "off"})
 	resp, err := c.Do(testCtx(t), ami.NewMessage("Action", "ListCommands"))
 	if err != nil {
 		t.Fatal(err)
@@ -222,8 +216,7 @@ func TestListCommands(t *testing.T) {
 }
 
 func TestListEmpty(t *testing.T) {
-	s := startServer(t, replay(loadTranscript(t, "status-no-channels.txt", "a")))
-	c := dial(t, s.addr(), Options{Events: "off"})
+	c := dialReplay(t, "status-no-channels.txt", Options{Events: "off"})
 	ctx := testCtx(t)
 	for _, tc := range []struct{ action, complete string }{
 		{"Status", "StatusComplete"},
@@ -247,8 +240,7 @@ func TestListEmpty(t *testing.T) {
 // async Originate whose events (OriginateResponse with our ActionID among
 // them) stream in, then a list of two channels.
 func TestListWithItemsAndEvents(t *testing.T) {
-	s := startServer(t, replay(loadTranscript(t, "coreshowchannels.txt", "a")))
-	c := dial(t, s.addr(), Options{})
+	c := dialReplay(t, "coreshowchannels.txt", Options{})
 	ctx := testCtx(t)
 	do := func(kv ...string) *Response {
 		t.Helper()
@@ -295,8 +287,7 @@ func TestListWithItemsAndEvents(t *testing.T) {
 
 // IAXpeers items carry no ActionID in Asterisk 20; they are still collected.
 func TestListItemsWithoutActionID(t *testing.T) {
-	s := startServer(t, replay(loadTranscript(t, "iax-peers.txt", "a")))
-	c := dial(t, s.addr(), Options{Events: "off"})
+	c := dialReplay(t, "iax-peers.txt", Options{Events: "off"})
 	resp, err := c.Do(testCtx(t), ami.NewMessage("Action", "IAXpeers"))
 	if err != nil {
 		t.Fatal(err)
@@ -307,8 +298,7 @@ func TestListItemsWithoutActionID(t *testing.T) {
 }
 
 func TestUserEventReachesSubscribers(t *testing.T) {
-	s := startServer(t, replay(loadTranscript(t, "userevent.txt", "a")))
-	c := dial(t, s.addr(), Options{})
+	c := dialReplay(t, "userevent.txt", Options{})
 	users := c.Subscribe(8, func(m *ami.Message) bool { return m.Get("Event") == "UserEvent" })
 	resp, err := c.Do(testCtx(t), ami.NewMessage("Action", "UserEvent", "UserEvent", "MyEvent",
 		"Header1", "value one", "Header2", "value two"))
@@ -427,18 +417,10 @@ func TestConcurrentDo(t *testing.T) {
 
 func TestDuplicateActionID(t *testing.T) {
 	inFlight, release := make(chan struct{}), make(chan struct{})
-	s := startServer(t, func(fc *fakeConn) {
-		if !acceptLogin(fc) {
-			return
-		}
-		m, err := fc.read()
-		if err != nil {
-			return
-		}
+	s := serveFirstAction(t, func(fc *fakeConn, m *ami.Message) {
 		close(inFlight)
 		<-release
 		fc.sendf(pongFmt, m.ActionID())
-		serveTail(fc)
 	})
 	c := dial(t, s.addr(), Options{EventBuffer: -1})
 	ctx := testCtx(t)
@@ -460,21 +442,14 @@ func TestDuplicateActionID(t *testing.T) {
 func TestContextCancelThenLateReply(t *testing.T) {
 	got := make(chan string, 1)
 	late := make(chan struct{})
-	s := startServer(t, func(fc *fakeConn) {
-		if !acceptLogin(fc) {
-			return
-		}
-		m, err := fc.read() // the action the client gives up on
-		if err != nil {
-			return
-		}
+	// m is the action the client gives up on.
+	s := serveFirstAction(t, func(fc *fakeConn, m *ami.Message) {
 		got <- m.ActionID()
 		<-late
 		// A late list reply and its items must not leak to subscribers.
 		fc.sendf("Response: Success\r\nActionID: %s\r\nEventList: start\r\nMessage: Channels will follow\r\n\r\n"+
 			"Event: CoreShowChannel\r\nActionID: %[1]s\r\nChannel: Local/1@default-00000001;1\r\n\r\n"+
 			"Event: CoreShowChannelsComplete\r\nActionID: %[1]s\r\nEventList: Complete\r\nListItems: 1\r\n\r\n", m.ActionID())
-		serveTail(fc)
 	})
 	c := dial(t, s.addr(), Options{})
 	nextEvent(t, c.Events()) // FullyBooted
@@ -502,20 +477,12 @@ func TestContextCancelThenLateReply(t *testing.T) {
 }
 
 func TestEventOverflowCounted(t *testing.T) {
-	s := startServer(t, func(fc *fakeConn) {
-		if !acceptLogin(fc) {
-			return
-		}
-		m, err := fc.read()
-		if err != nil {
-			return
-		}
+	s := serveFirstAction(t, func(fc *fakeConn, m *ami.Message) {
 		var out []byte
 		for i := range 10 {
 			out = fmt.Appendf(out, userEvFmt, i)
 		}
 		fc.send(fmt.Appendf(out, pongFmt, m.ActionID()))
-		serveTail(fc)
 	})
 	c := dial(t, s.addr(), Options{EventBuffer: 4})
 	small := c.Subscribe(2, func(m *ami.Message) bool { return m.Get("Event") == "UserEvent" })
@@ -666,8 +633,7 @@ func TestKeepalive(t *testing.T) {
 }
 
 func TestDoRejectsMessageWithoutAction(t *testing.T) {
-	s := startServer(t, replay(loadTranscript(t, "ping.txt", "a")))
-	c := dial(t, s.addr(), Options{Events: "off"})
+	c := dialReplay(t, "ping.txt", Options{Events: "off"})
 	if _, err := c.Do(testCtx(t), ami.NewMessage("ActionID", "x")); err == nil {
 		t.Error("Do sent a message without Action")
 	}

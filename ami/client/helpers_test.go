@@ -9,9 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"regexp"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,6 +17,7 @@ import (
 	"time"
 
 	"github.com/asterism-pbx/asterism/ami"
+	"github.com/asterism-pbx/asterism/internal/transcript"
 )
 
 // wait bounds every blocking step of a test so that a bug hangs nothing;
@@ -41,61 +40,33 @@ func quietLogger(t *testing.T) *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-// Transcript steps, from the recorder's point of view: "sent" is what the
-// client sent, "recv" what the server answered.
-type stepKind int
+// transcriptDir holds the transcripts recorded from a real Asterisk 20.20.1
+// (its README.md describes the format).
+const transcriptDir = "../../testdata/asterisk-20.20.1"
 
-const (
-	stepSent stepKind = iota
-	stepRecv
-	stepHangup // the server closed the connection
-)
-
-type step struct {
-	kind stepKind
-	data []byte
-}
-
-var chunkRE = regexp.MustCompile(`^### .*(>>>|<<<) conn=(\w+) bytes=(\d+)$`)
-
-// loadTranscript returns the steps of one connection of a recorded
-// transcript in testdata (format: ../../shared/ami-reference README).
-func loadTranscript(t *testing.T, name, connName string) []step {
+// parseTranscript parses the transcript called name in transcriptDir.
+func parseTranscript(t *testing.T, name string) *transcript.Transcript {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("testdata", name))
+	tr, err := transcript.ParseFile(filepath.Join(transcriptDir, name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var steps []step
-	for len(raw) > 0 {
-		i := bytes.IndexByte(raw, '\n')
-		if i < 0 {
-			break
+	return tr
+}
+
+// loadTranscript returns the steps of one connection of a recorded
+// transcript that replay plays: what the client sent (Send), what the
+// server answered (Recv) and the server's hang-up (RemoteClosed).
+func loadTranscript(t *testing.T, name, connName string) []transcript.Step {
+	t.Helper()
+	var steps []transcript.Step
+	for _, st := range parseTranscript(t, name).Steps {
+		switch st.Kind {
+		case transcript.Send, transcript.Recv, transcript.RemoteClosed:
+			if st.Conn == connName {
+				steps = append(steps, st)
+			}
 		}
-		line := string(raw[:i])
-		raw = raw[i+1:]
-		if strings.Contains(line, "=== conn="+connName+" remote closed") {
-			steps = append(steps, step{kind: stepHangup})
-			continue
-		}
-		m := chunkRE.FindStringSubmatch(line)
-		if m == nil {
-			continue
-		}
-		n, _ := strconv.Atoi(m[3])
-		data := raw[:n]
-		raw = raw[n:]
-		if !bytes.HasSuffix(data, []byte("\n")) && len(raw) > 0 && raw[0] == '\n' {
-			raw = raw[1:] // the recorder's added newline
-		}
-		if m[2] != connName {
-			continue
-		}
-		kind := stepSent
-		if m[1] == "<<<" {
-			kind = stepRecv
-		}
-		steps = append(steps, step{kind: kind, data: data})
 	}
 	if len(steps) == 0 {
 		t.Fatalf("%s: no steps for conn %s", name, connName)
@@ -148,6 +119,23 @@ func startServer(t *testing.T, handle func(fc *fakeConn)) *fakeServer {
 	return s
 }
 
+// serveFirstAction starts a server that accepts the login, reads one action
+// and hands it to answer, then goes on with serveTail.
+func serveFirstAction(t *testing.T, answer func(fc *fakeConn, m *ami.Message)) *fakeServer {
+	t.Helper()
+	return startServer(t, func(fc *fakeConn) {
+		if !acceptLogin(fc) {
+			return
+		}
+		m, err := fc.read()
+		if err != nil {
+			return
+		}
+		answer(fc, m)
+		serveTail(fc)
+	})
+}
+
 func (s *fakeServer) addr() string { return s.ln.Addr().String() }
 
 func (s *fakeServer) stop() {
@@ -184,22 +172,22 @@ var checkedHeaders = []string{"Username", "Secret", "Key", "AuthType", "Command"
 // sends, checks it against the recording, and answers with the recorded
 // server bytes, ActionIDs swapped for the client's. When the client logs
 // off early, or after the recording ends, replay answers like Asterisk.
-func replay(steps []step) func(*fakeConn) {
+func replay(steps []transcript.Step) func(*fakeConn) {
 	return func(fc *fakeConn) {
 		ids := map[string]string{} // recorded ActionID → client's
 		insertID := ""             // client's ActionID where the recording had none
 		for _, st := range steps {
-			switch st.kind {
-			case stepHangup:
+			switch st.Kind {
+			case transcript.RemoteClosed:
 				return
-			case stepRecv:
-				if err := fc.send(rewriteIDs(st.data, ids, insertID)); err != nil {
+			case transcript.Recv:
+				if err := fc.send(rewriteIDs(st.Bytes, ids, insertID)); err != nil {
 					fc.t.Errorf("replay: send: %v", err)
 					return
 				}
 				insertID = ""
-			case stepSent:
-				rec, err := ami.NewReader(bufio.NewReader(bytes.NewReader(st.data))).ReadMessage()
+			case transcript.Send:
+				rec, err := ami.NewReader(bufio.NewReader(bytes.NewReader(st.Bytes))).ReadMessage()
 				if err != nil {
 					fc.t.Errorf("replay: recorded request: %v", err)
 					return
@@ -325,6 +313,14 @@ func dial(t *testing.T, addr string, opts Options) *Client {
 	}
 	t.Cleanup(func() { c.Close() })
 	return c
+}
+
+// dialReplay starts a server that replays connection a of the transcript
+// called name, and dials it with opts.
+func dialReplay(t *testing.T, name string, opts Options) *Client {
+	t.Helper()
+	s := startServer(t, replay(loadTranscript(t, name, "a")))
+	return dial(t, s.addr(), opts)
 }
 
 // nextEvent returns the next event from ch, failing the test on a closed

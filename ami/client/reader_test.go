@@ -12,18 +12,6 @@ import (
 	"github.com/asterism-pbx/asterism/ami"
 )
 
-// serverBytes returns everything the server sent on one recorded
-// connection.
-func serverBytes(t *testing.T, name string) []byte {
-	var b []byte
-	for _, st := range loadTranscript(t, name, "a") {
-		if st.kind == stepRecv {
-			b = append(b, st.data...)
-		}
-	}
-	return b
-}
-
 func readAll(t *testing.T, r io.Reader) []*ami.Message {
 	t.Helper()
 	rd := newReader(r, 0, 0)
@@ -47,7 +35,7 @@ func readAll(t *testing.T, r io.Reader) []*ami.Message {
 // the same messages.
 func TestReaderChunking(t *testing.T) {
 	for _, name := range []string{"coreshowchannels.txt", "listcommands.txt", "command.txt", "iax-peers.txt"} {
-		raw := serverBytes(t, name)
+		raw := parseTranscript(t, name).Received("a")
 		whole := readAll(t, bytes.NewReader(raw))
 		if len(whole) < 2 {
 			t.Fatalf("%s: %d messages", name, len(whole))
@@ -125,16 +113,8 @@ func TestReaderTruncated(t *testing.T) {
 
 // A reply over the limits fails its action, not the connection.
 func TestOversizedReplyFailsAction(t *testing.T) {
-	s := startServer(t, func(fc *fakeConn) {
-		if !acceptLogin(fc) {
-			return
-		}
-		m, err := fc.read()
-		if err != nil {
-			return
-		}
+	s := serveFirstAction(t, func(fc *fakeConn, m *ami.Message) {
 		fc.sendf("Response: Success\r\nActionID: %s\r\nData: %s\r\n\r\n", m.ActionID(), strings.Repeat("y", 300))
-		serveTail(fc)
 	})
 	c := dial(t, s.addr(), Options{MaxLineLength: 256, EventBuffer: -1})
 	if _, err := c.Do(testCtx(t), ami.NewMessage("Action", "Getvar")); !errors.Is(err, ErrMessageTooLarge) {
