@@ -393,3 +393,19 @@ func TestSlowActionDoesNotHoldBackEvents(t *testing.T) {
 	want(t, c.read(), "Event", "WaitEventComplete", "ActionID", "w")
 	want(t, c.read(), "Response", "Success", "ActionID", "after", "Ping", "Pong")
 }
+
+// TestACLRefusesLogin: a user whose permit/deny rules leave out the
+// client's address cannot log in, even with the right secret, and security
+// readers see FailedACL.
+func TestACLRefusesLogin(t *testing.T) {
+	conf := usersConf + "\n[remote]\nsecret = remotepw\ndeny = 0.0.0.0/0.0.0.0\npermit = 10.0.0.0/255.0.0.0\nread = all\nwrite = all\n"
+	srv := start(t, amitest.ManagerConf(conf))
+	admin := dial(t, srv.Addr)
+	admin.login("admin", "amp111", "Events", "security")
+	c := dial(t, srv.Addr)
+	c.action("Action", "Login", "ActionID", "acl", "Username", "remote", "Secret", "remotepw")
+	want(t, c.response("acl"), "Response", "Error", "Message", "Authentication failed")
+	c.expectClosed()
+	ev := admin.readUntil(func(m *ami.Message) bool { return m.Get("Event") == "FailedACL" })
+	want(t, ev, "Privilege", "security,all", "AccountID", "remote", "Service", "AMI", "Severity", "Error")
+}
