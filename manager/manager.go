@@ -357,7 +357,7 @@ var ErrServerClosed = errors.New("manager: server closed")
 const (
 	// silentGrace is how long a session that has not sent a byte may hold
 	// one of the authlimit places while others wait for one.
-	silentGrace = 100 * time.Millisecond
+	silentGrace = 50 * time.Millisecond
 	// staleGrace is the same for a session that has sent something but
 	// not logged in (a slow sender).
 	staleGrace = 5 * time.Second
