@@ -28,7 +28,8 @@ func (m *Manager) actionLogin(_ context.Context, s *Session, req *ami.Message) e
 	cfg := m.cfg.Load()
 	name := req.Get("Username")
 	u := cfg.Users[strings.ToLower(name)]
-	if u != nil && !(u.AllowMultipleLogin && cfg.AllowMultipleLogin) && m.userLoggedIn(u.Name) {
+	// A user's allowmultiplelogin defaults to [general]'s and overrides it.
+	if u != nil && !u.AllowMultipleLogin && m.userLoggedIn(u.Name) {
 		s.securityEvent("SessionLimit", "Error", 1)
 		m.log.Info("AMI login refused: user already logged in", "user", u.Name, "remote", s.remote)
 		return s.failLogin(req, "Login Already In Use")
