@@ -388,10 +388,7 @@ func (b *bench) login(a *amiConn, events string) error {
 	buf = append(buf, events...)
 	buf = append(buf, "\r\n\r\n"...)
 	a.buf = buf
-	if _, err := a.w.Write(buf); err != nil {
-		return loginErr(err)
-	}
-	if err := a.w.Flush(); err != nil {
+	if err := a.send(buf); err != nil {
 		return loginErr(err)
 	}
 	for {
@@ -432,32 +429,50 @@ func (b *bench) parseID(id []byte) (int64, bool) {
 	return parseUint(id[len(b.tag):])
 }
 
+// replyID returns the number n of a reply to this run's action tag+n: a
+// message with a Response header and that ActionID.
+func (b *bench) replyID(m *message) (int64, bool) {
+	if m.Response == nil {
+		return 0, false
+	}
+	return b.parseID(m.ActionID)
+}
+
+// appendAction appends the first two lines of an action, "Action: name" and
+// "ActionID: tag+n", to buf; [bench.parseID] reads that ActionID back.
+func (b *bench) appendAction(buf []byte, name string, n int64) []byte {
+	buf = append(buf, "Action: "...)
+	buf = append(buf, name...)
+	buf = append(buf, "\r\nActionID: "...)
+	buf = append(buf, b.tag...)
+	return strconv.AppendInt(buf, n, 10)
+}
+
 // appendPing appends a Ping action with ActionID tag+n to buf.
 func (b *bench) appendPing(buf []byte, n int64) []byte {
-	buf = append(buf, "Action: Ping\r\nActionID: "...)
-	buf = append(buf, b.tag...)
-	buf = strconv.AppendInt(buf, n, 10)
-	return append(buf, "\r\n\r\n"...)
+	return append(b.appendAction(buf, "Ping", n), "\r\n\r\n"...)
+}
+
+// send writes buf and flushes the writer.
+func (a *amiConn) send(buf []byte) error {
+	if _, err := a.w.Write(buf); err != nil {
+		return err
+	}
+	return a.w.Flush()
 }
 
 // ping sends one Ping with ActionID tag+n and waits for its response,
 // skipping events. It reports whether the response was Success.
 func (b *bench) ping(a *amiConn, n int64) (bool, error) {
 	a.buf = b.appendPing(a.buf[:0], n)
-	if _, err := a.w.Write(a.buf); err != nil {
-		return false, err
-	}
-	if err := a.w.Flush(); err != nil {
+	if err := a.send(a.buf); err != nil {
 		return false, err
 	}
 	for {
 		if err := a.rd.next(&a.m); err != nil {
 			return false, err
 		}
-		if a.m.Response == nil {
-			continue
-		}
-		if id, ok := b.parseID(a.m.ActionID); ok && id == n {
+		if id, ok := b.replyID(&a.m); ok && id == n {
 			return equalFold(a.m.Response, "Success"), nil
 		}
 	}

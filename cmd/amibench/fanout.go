@@ -81,6 +81,15 @@ type subscriberRun struct {
 // eventName returns the UserEvent name of this run's events.
 func (b *bench) eventName() string { return "amibench-" + b.tag[:len(b.tag)-1] }
 
+// userEventSeq returns the BenchSeq number of m if m is the UserEvent name
+// of this run.
+func (m *message) userEventSeq(name string) (int64, bool) {
+	if m.Event == nil || string(m.UserEvent) != name || !equalFold(m.Event, "UserEvent") {
+		return 0, false
+	}
+	return parseUint(m.Seq)
+}
+
 // read counts this run's UserEvents until the sequence number final is
 // seen or reading fails.
 func (s *subscriberRun) read(name string, final *atomic.Int64) {
@@ -91,10 +100,7 @@ func (s *subscriberRun) read(name string, final *atomic.Int64) {
 			s.err = err
 			return
 		}
-		if m.Event == nil || string(m.UserEvent) != name || !equalFold(m.Event, "UserEvent") {
-			continue
-		}
-		seq, ok := parseUint(m.Seq)
+		seq, ok := m.userEventSeq(name)
 		if !ok {
 			continue
 		}
@@ -124,11 +130,11 @@ func (s *subscriberRun) read(name string, final *atomic.Int64) {
 func (b *bench) runFanout(ctx context.Context, s, stall, w int, d time.Duration, events string) error {
 	res := &fanoutResult{Requested: s, Window: w}
 	b.rep.Fanout = res
-	pubs, _, _ := b.openMany(ctx, 1, "off", bulkReadBuf, bulkWriteBuf)
-	defer closeAll(pubs)
-	if len(pubs) == 0 {
-		return errNoSession
+	pub, err := b.openOne(ctx, "off")
+	if err != nil {
+		return err
 	}
+	defer pub.close()
 	subConns, _, _ := b.openMany(ctx, s, events, 64<<10, smallWriteBuf)
 	defer closeAll(subConns)
 	res.Subscribers = len(subConns)
@@ -147,7 +153,7 @@ func (b *bench) runFanout(ctx context.Context, s, stall, w int, d time.Duration,
 
 	name := b.eventName()
 	var final atomic.Int64
-	final.Store(1<<62 - 1)
+	final.Store(notWritten)
 	subs := make([]*subscriberRun, len(subConns))
 	var wg sync.WaitGroup
 	for i, a := range subConns {
@@ -158,17 +164,13 @@ func (b *bench) runFanout(ctx context.Context, s, stall, w int, d time.Duration,
 
 	b.beginMeasure()
 	start := time.Now()
-	marks, written := b.publish(ctx, pubs[0], w, start.Add(d), res)
+	marks, written := b.publish(ctx, pub, w, start.Add(d), res)
 
 	// Every event is out: let subscribers that have them all stop now and
 	// give the others -drain to catch up.
 	final.Store(written)
 	for _, sr := range subs {
-		if sr.lastSeen.Load() >= written {
-			sr.a.setReadDeadline(time.Now())
-		} else {
-			sr.a.setReadDeadline(time.Now().Add(b.g.drain))
-		}
+		b.wakeOrDrain(sr.a, sr.lastSeen.Load() >= written)
 	}
 	wg.Wait()
 	lastAt := start
@@ -244,75 +246,32 @@ func (b *bench) runFanout(ctx context.Context, s, stall, w int, d time.Duration,
 func (b *bench) publish(ctx context.Context, a *amiConn, w int, end time.Time, res *fanoutResult) ([]time.Duration, int64) {
 	start := time.Now()
 	name := b.eventName()
-	tokens := make(chan struct{}, w)
-	stop := make(chan struct{})
-	wdone := make(chan struct{})
-	var (
-		acked  atomic.Int64
-		target atomic.Int64
-		marks  []time.Duration
-		n      int64
-		werr   error
-	)
-	target.Store(1<<62 - 1)
-	go func() {
-		defer close(wdone)
-		defer func() {
-			target.Store(n)
-			if acked.Load() >= n {
-				a.setReadDeadline(time.Now())
-			} else {
-				a.setReadDeadline(time.Now().Add(b.g.drain))
-			}
-		}()
-		var buf []byte
-		for time.Now().Before(end) {
-			select {
-			case tokens <- struct{}{}:
-			default:
-				if werr = a.w.Flush(); werr != nil {
-					return
-				}
-				select {
-				case tokens <- struct{}{}:
-				case <-stop:
-					return
-				case <-ctx.Done():
-					return
-				}
-			}
-			if n%markEvery == 0 {
+	var acked atomic.Int64
+	var marks []time.Duration
+	ww := b.startWindow(ctx, a, w, notWritten, end,
+		func(n int64) bool { return acked.Load() >= n },
+		func(buf []byte, n int64) []byte {
+			if (n-1)%markEvery == 0 {
 				marks = append(marks, time.Since(start))
 			}
-			n++
-			buf = append(buf[:0], "Action: UserEvent\r\nActionID: "...)
-			buf = append(buf, b.tag...)
-			buf = strconv.AppendInt(buf, n, 10)
+			buf = b.appendAction(buf, "UserEvent", n)
 			buf = append(buf, "\r\nUserEvent: "...)
 			buf = append(buf, name...)
 			buf = append(buf, "\r\n"+seqHeader+": "...)
 			buf = strconv.AppendInt(buf, n, 10)
-			buf = append(buf, "\r\n\r\n"...)
-			if _, werr = a.w.Write(buf); werr != nil {
-				return
-			}
-		}
-		werr = a.w.Flush()
-	}()
+			return append(buf, "\r\n\r\n"...)
+		})
 
 	var m message
 	var got int64
 	lastAt := start
 	var rerr error
-	for got < target.Load() {
+	for got < ww.target.Load() {
 		if err := a.rd.next(&m); err != nil {
 			rerr = err
 			break
 		}
-		if m.Response == nil {
-			continue
-		}
-		if _, ok := b.parseID(m.ActionID); !ok {
+		if _, ok := b.replyID(&m); !ok {
 			continue
 		}
 		got++
@@ -321,13 +280,9 @@ func (b *bench) publish(ctx context.Context, a *amiConn, w int, end time.Time, r
 			res.PublishErrors++
 		}
 		acked.Store(got)
-		select {
-		case <-tokens:
-		default:
-		}
+		ww.release()
 	}
-	close(stop)
-	<-wdone
+	n, werr := ww.wait()
 	res.Written = n
 	res.Published = got - res.PublishErrors
 	res.PublishS = lastAt.Sub(start).Seconds()
@@ -369,10 +324,7 @@ func (b *bench) drainStalled(a *amiConn, name string, final int64, marks []time.
 			}
 			break
 		}
-		if m.Event == nil || string(m.UserEvent) != name || !equalFold(m.Event, "UserEvent") {
-			continue
-		}
-		seq, ok := parseUint(m.Seq)
+		seq, ok := m.userEventSeq(name)
 		if !ok {
 			continue
 		}

@@ -475,6 +475,16 @@ func (b *bench) openMany(ctx context.Context, n int, events string, readBuf, wri
 	return conns, fails, &lat
 }
 
+// openOne opens the one logged-in connection of pipeline, fanout's
+// publisher or originate, with bulk buffers and the given Events value.
+func (b *bench) openOne(ctx context.Context, events string) (*amiConn, error) {
+	conns, _, _ := b.openMany(ctx, 1, events, bulkReadBuf, bulkWriteBuf)
+	if len(conns) == 0 {
+		return nil, errNoSession
+	}
+	return conns[0], nil
+}
+
 // closeAll closes every connection.
 func closeAll(conns []*amiConn) {
 	for _, a := range conns {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"flag"
-	"strconv"
 	"sync/atomic"
 	"time"
 )
@@ -65,81 +64,37 @@ const (
 func (b *bench) runOriginate(ctx context.Context, p originateParams) error {
 	res := &originateResult{Requested: int64(p.n), Window: p.w, Channel: p.channel}
 	b.rep.Originate = res
-	conns, _, _ := b.openMany(ctx, 1, p.events, bulkReadBuf, bulkWriteBuf)
-	defer closeAll(conns)
-	if len(conns) == 0 {
-		return errNoSession
+	a, err := b.openOne(ctx, p.events)
+	if err != nil {
+		return err
 	}
-	a := conns[0]
+	defer a.close()
 	n := int64(p.n)
 	sentAt := make([]atomic.Int64, n+1)
 	state := make([]uint8, n+1)
-	tokens := make(chan struct{}, p.w)
-	stop := make(chan struct{})
-	wdone := make(chan struct{})
-	var (
-		target   atomic.Int64
-		resolved atomic.Int64
-		success  atomic.Int64
-		hangups  atomic.Int64
-		sent     int64
-		werr     error
-	)
-	target.Store(1<<62 - 1)
+	var resolved, success, hangups atomic.Int64
 	perCall := int64(p.hangups)
-	done := func() bool {
-		return resolved.Load() >= target.Load() && hangups.Load() >= perCall*success.Load()
+	// done reports whether all sent calls are resolved and have their
+	// Hangup events.
+	done := func(sent int64) bool {
+		return resolved.Load() >= sent && hangups.Load() >= perCall*success.Load()
 	}
 
 	b.beginMeasure()
 	start := time.Now()
-	end := start.Add(p.d)
-	go func() {
-		defer close(wdone)
-		defer func() {
-			target.Store(sent)
-			if done() {
-				a.setReadDeadline(time.Now())
-			} else {
-				a.setReadDeadline(time.Now().Add(b.g.drain))
-			}
-		}()
-		var buf []byte
-		for sent < n && time.Now().Before(end) {
-			select {
-			case tokens <- struct{}{}:
-			default:
-				if werr = a.w.Flush(); werr != nil {
-					return
-				}
-				select {
-				case tokens <- struct{}{}:
-				case <-stop:
-					return
-				case <-ctx.Done():
-					return
-				}
-			}
-			sent++
-			sentAt[sent].Store(int64(time.Since(start)))
-			buf = append(buf[:0], "Action: Originate\r\nActionID: "...)
-			buf = append(buf, b.tag...)
-			buf = strconv.AppendInt(buf, sent, 10)
-			buf = append(buf, "\r\nChannel: "...)
-			buf = append(buf, p.channel...)
-			buf = append(buf, "\r\nContext: "...)
-			buf = append(buf, p.context...)
-			buf = append(buf, "\r\nExten: "...)
-			buf = append(buf, p.exten...)
-			buf = append(buf, "\r\nPriority: "...)
-			buf = append(buf, p.priority...)
-			buf = append(buf, "\r\nAsync: true\r\n\r\n"...)
-			if _, werr = a.w.Write(buf); werr != nil {
-				return
-			}
-		}
-		werr = a.w.Flush()
-	}()
+	ww := b.startWindow(ctx, a, p.w, n, start.Add(p.d), done, func(buf []byte, sent int64) []byte {
+		sentAt[sent].Store(int64(time.Since(start)))
+		buf = b.appendAction(buf, "Originate", sent)
+		buf = append(buf, "\r\nChannel: "...)
+		buf = append(buf, p.channel...)
+		buf = append(buf, "\r\nContext: "...)
+		buf = append(buf, p.context...)
+		buf = append(buf, "\r\nExten: "...)
+		buf = append(buf, p.exten...)
+		buf = append(buf, "\r\nPriority: "...)
+		buf = append(buf, p.priority...)
+		return append(buf, "\r\nAsync: true\r\n\r\n"...)
+	})
 
 	var (
 		m      message
@@ -149,24 +104,15 @@ func (b *bench) runOriginate(ctx context.Context, p originateParams) error {
 		// firstReject is the Message of the first Originate rejected.
 		firstReject string
 		prefix      = []byte(p.channel + "-")
-		release     = func() {
-			select {
-			case <-tokens:
-			default:
-			}
-		}
 	)
-	for !done() {
+	for !done(ww.target.Load()) {
 		if err := a.rd.next(&m); err != nil {
 			rerr = err
 			break
 		}
 		switch {
 		case m.Event == nil:
-			if m.Response == nil {
-				continue
-			}
-			id, ok := b.parseID(m.ActionID)
+			id, ok := b.replyID(&m)
 			if !ok || id < 1 || id > n || state[id] != callSent {
 				continue
 			}
@@ -181,7 +127,7 @@ func (b *bench) runOriginate(ctx context.Context, p originateParams) error {
 			res.Rejected++
 			lastAt = time.Now()
 			resolved.Add(1)
-			release()
+			ww.release()
 		case equalFold(m.Event, "OriginateResponse"):
 			id, ok := b.parseID(m.ActionID)
 			if !ok || id < 1 || id > n || state[id] == callDone {
@@ -196,15 +142,14 @@ func (b *bench) runOriginate(ctx context.Context, p originateParams) error {
 				res.Failure++
 			}
 			resolved.Add(1)
-			release()
+			ww.release()
 		case equalFold(m.Event, "Hangup"):
 			if bytes.HasPrefix(m.Channel, prefix) {
 				hangups.Add(1)
 			}
 		}
 	}
-	close(stop)
-	<-wdone
+	sent, werr := ww.wait()
 	res.Sent = sent
 	res.Success = success.Load()
 	res.Unresolved = sent - resolved.Load()

@@ -42,14 +42,13 @@ const checkEvery = 64
 // runPipeline writes k Pings on one connection from a writer goroutine
 // while this goroutine reads and checks the replies.
 func (b *bench) runPipeline(ctx context.Context, k int64, d time.Duration) error {
-	conns, _, _ := b.openMany(ctx, 1, "off", bulkReadBuf, bulkWriteBuf)
-	defer closeAll(conns)
 	res := &pipelineResult{Requested: k}
 	b.rep.Pipeline = res
-	if len(conns) == 0 {
-		return errNoSession
+	a, err := b.openOne(ctx, "off")
+	if err != nil {
+		return err
 	}
-	a := conns[0]
+	defer a.close()
 
 	var (
 		answered atomic.Int64
@@ -57,7 +56,7 @@ func (b *bench) runPipeline(ctx context.Context, k int64, d time.Duration) error
 		werr     error
 		wdone    = make(chan struct{})
 	)
-	target.Store(1<<62 - 1)
+	target.Store(notWritten)
 	b.beginMeasure()
 	start := time.Now()
 	end := start.Add(d)
@@ -68,13 +67,7 @@ func (b *bench) runPipeline(ctx context.Context, k int64, d time.Duration) error
 		defer func() {
 			res.Written = n
 			target.Store(n)
-			// Wake the reader if it already has every reply and waits for
-			// more; give it -drain to collect the rest otherwise.
-			if answered.Load() >= n {
-				a.setReadDeadline(time.Now())
-			} else {
-				a.setReadDeadline(time.Now().Add(b.g.drain))
-			}
+			b.wakeOrDrain(a, answered.Load() >= n)
 		}()
 		for n < k {
 			if n%checkEvery == 0 && time.Now().After(end) {
@@ -103,10 +96,7 @@ func (b *bench) runPipeline(ctx context.Context, k int64, d time.Duration) error
 			rerr = err
 			break
 		}
-		if m.Response == nil {
-			continue
-		}
-		id, ok := b.parseID(m.ActionID)
+		id, ok := b.replyID(&m)
 		if !ok || id < 1 || id > k {
 			continue
 		}

@@ -102,6 +102,21 @@ func (f *amiFlags) dial(ctx context.Context, opts client.Options, stderr io.Writ
 	return c
 }
 
+// request connects for one request with events off (list items still
+// arrive; broadcast events would only get in the way), runs do with the
+// client and a context bounded by -timeout, and returns do's exit status,
+// or 1 when it could not connect.
+func (f *amiFlags) request(stderr io.Writer, do func(ctx context.Context, c *client.Client) int) int {
+	ctx, cancel := context.WithTimeout(context.Background(), f.timeout)
+	defer cancel()
+	c := f.dial(ctx, client.Options{Events: "off", EventBuffer: -1}, stderr)
+	if c == nil {
+		return 1
+	}
+	defer c.Close()
+	return do(ctx, c)
+}
+
 // amiDialError explains a failed connection in terms of what to do next.
 func amiDialError(addr string, f *amiFlags, err error) string {
 	var nerr net.Error
@@ -164,34 +179,28 @@ func runRX(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), f.timeout)
-	defer cancel()
-	c := f.dial(ctx, client.Options{Events: "off", EventBuffer: -1}, stderr)
-	if c == nil {
-		return 1
-	}
-	defer c.Close()
-
-	out, err := c.Command(ctx, cmd)
-	w := bufio.NewWriter(stdout)
-	for _, line := range out {
-		w.WriteString(line)
-		w.WriteByte('\n')
-	}
-	if ferr := w.Flush(); ferr != nil && err == nil {
-		err = ferr
-	}
-	if ae, ok := errors.AsType[*client.ActionError](err); ok {
-		if len(out) == 0 {
-			fmt.Fprintf(stderr, "asterism: %s\n", ae.Message)
+	return f.request(stderr, func(ctx context.Context, c *client.Client) int {
+		out, err := c.Command(ctx, cmd)
+		w := bufio.NewWriter(stdout)
+		for _, line := range out {
+			w.WriteString(line)
+			w.WriteByte('\n')
 		}
-		return 1
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "asterism: %v\n", err)
-		return 1
-	}
-	return 0
+		if ferr := w.Flush(); ferr != nil && err == nil {
+			err = ferr
+		}
+		if ae, ok := errors.AsType[*client.ActionError](err); ok {
+			if len(out) == 0 {
+				fmt.Fprintf(stderr, "asterism: %s\n", ae.Message)
+			}
+			return 1
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "asterism: %v\n", err)
+			return 1
+		}
+		return 0
+	})
 }
 
 // runAction sends one action, `asterism action <Name> [Key=Value …]`, and
@@ -219,39 +228,31 @@ func runAction(args []string, stdout, stderr io.Writer) int {
 		m.Add(strings.TrimSpace(k), v)
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), f.timeout)
-	defer cancel()
-	// Events off: list items still arrive, broadcast events would only
-	// get in the way.
-	c := f.dial(ctx, client.Options{Events: "off", EventBuffer: -1}, stderr)
-	if c == nil {
-		return 1
-	}
-	defer c.Close()
-
-	resp, err := c.Do(ctx, m)
-	w := bufio.NewWriter(stdout)
-	if ae, ok := errors.AsType[*client.ActionError](err); ok {
-		writeAMI(w, ae.Response, f.crlf)
-		w.Flush()
-		return 1
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "asterism: %v\n", err)
-		return 1
-	}
-	writeAMI(w, resp.Message, f.crlf)
-	for _, ev := range resp.Events {
-		writeAMI(w, ev, f.crlf)
-	}
-	if resp.Complete != nil {
-		writeAMI(w, resp.Complete, f.crlf)
-	}
-	if err := w.Flush(); err != nil {
-		fmt.Fprintf(stderr, "asterism: %v\n", err)
-		return 1
-	}
-	return 0
+	return f.request(stderr, func(ctx context.Context, c *client.Client) int {
+		resp, err := c.Do(ctx, m)
+		w := bufio.NewWriter(stdout)
+		if ae, ok := errors.AsType[*client.ActionError](err); ok {
+			writeAMI(w, ae.Response, f.crlf)
+			w.Flush()
+			return 1
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "asterism: %v\n", err)
+			return 1
+		}
+		writeAMI(w, resp.Message, f.crlf)
+		for _, ev := range resp.Events {
+			writeAMI(w, ev, f.crlf)
+		}
+		if resp.Complete != nil {
+			writeAMI(w, resp.Complete, f.crlf)
+		}
+		if err := w.Flush(); err != nil {
+			fmt.Fprintf(stderr, "asterism: %v\n", err)
+			return 1
+		}
+		return 0
+	})
 }
 
 // runEvents prints events as they come, `asterism events [-filter
