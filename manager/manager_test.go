@@ -409,3 +409,20 @@ func TestACLRefusesLogin(t *testing.T) {
 	ev := admin.readUntil(func(m *ami.Message) bool { return m.Get("Event") == "FailedACL" })
 	want(t, ev, "Privilege", "security,all", "AccountID", "remote", "Service", "AMI", "Severity", "Error")
 }
+
+// TestGoodbyeNotLostBehindAnEvent pins a race found by the node interop
+// test: when Logoff came while a writer goroutine was still sending an
+// event, the session closed without its Goodbye.
+func TestGoodbyeNotLostBehindAnEvent(t *testing.T) {
+	srv := start(t)
+	for range 200 {
+		c := dial(t, srv.Addr)
+		c.login("admin", "amp111", "Events", "user")
+		srv.Manager.Publish(&manager.Event{Name: "UserEvent", Class: manager.PermUser, Headers: []ami.Header{{Key: "UserEvent", Value: "X"}}})
+		c.readUntil(func(m *ami.Message) bool { return m.Get("Event") == "UserEvent" })
+		c.send("Action: Logoff\r\nActionID: bye\r\n\r\n")
+		want(t, c.response("bye"), "Response", "Goodbye", "Message", "Thanks for all the fish.")
+		c.expectClosed()
+		c.c.Close()
+	}
+}

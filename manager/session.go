@@ -254,7 +254,6 @@ func (s *Session) readLoop() {
 		case err == nil:
 			if !s.process(req) {
 				s.processing.Store(false)
-				s.flushOwn()
 				s.finish()
 				return
 			}
@@ -369,6 +368,9 @@ func (s *Session) finish() {
 		inputPool.Put(s.in)
 		s.in = nil
 	}
+	// Whatever is queued (a Goodbye, a Shutdown event) goes out before the
+	// connection closes, even when another goroutine was writing.
+	s.drain()
 	s.mu.Lock()
 	s.closed = true
 	s.drained.Broadcast()
@@ -383,12 +385,28 @@ func (s *Session) finish() {
 	s.m.removeSession(s)
 }
 
-// shutdown asks the session to end: what is queued is written, then the
-// connection is closed.
+// shutdown asks the session to end: its reader stops, writes what is
+// queued, and closes the connection.
 func (s *Session) shutdown() {
 	s.cancel()
-	s.flushOwn()
 	s.conn.SetReadDeadline(time.Unix(1, 0))
+}
+
+// drain waits for a writer that is busy, then writes what is left. Each
+// write still has writetimeout to make progress, so a client that does not
+// read cannot hold it up for long.
+func (s *Session) drain() {
+	s.mu.Lock()
+	for s.writing && !s.closed {
+		s.drained.Wait()
+	}
+	if s.closed || s.out == nil || len(*s.out) == 0 {
+		s.mu.Unlock()
+		return
+	}
+	s.writing = true
+	s.mu.Unlock()
+	s.writeLoop()
 }
 
 // wants reports whether an event passes this session's mask and filters.
