@@ -103,6 +103,14 @@ func (v *xval) String() string {
 	return v.s
 }
 
+// number is the value as a number, 0 when it is not one.
+func (v *xval) number() ldouble {
+	if v.toNumber() {
+		return v.n
+	}
+	return ldInt(0)
+}
+
 // isZeroOrNull is is_zero_or_null (it converts numeric strings).
 func (v *xval) isZeroOrNull() bool {
 	if v.kind == valNumber {
@@ -111,15 +119,15 @@ func (v *xval) isZeroOrNull() bool {
 	return v.s == "" || (v.toNumber() && !v.n.truthy())
 }
 
-// stripQuotes removes every '"' from a string that starts and ends with
-// one, as strip_quotes does before a regex match or concatenation.
-func (v *xval) stripQuotes() {
-	if v.kind == valNumber || v.s == "" {
-		return
-	}
-	if v.s[0] == '"' && v.s[len(v.s)-1] == '"' {
+// unquoted turns v into a string and removes every '"' from it when it
+// starts and ends with one, as to_string and strip_quotes do before a regex
+// match or concatenation. It returns the string.
+func (v *xval) unquoted() string {
+	v.toString()
+	if v.s != "" && v.s[0] == '"' && v.s[len(v.s)-1] == '"' {
 		v.s = strings.ReplaceAll(v.s, "\"", "")
 	}
+	return v.s
 }
 
 // Token kinds.
@@ -148,6 +156,7 @@ const (
 	tComma
 	tLP
 	tRP
+	numTokens // how many kinds there are
 )
 
 type xtok struct {
@@ -410,16 +419,25 @@ func (ev *exprEval) fail() {
 // zero is what a failed parse yields; callers stop at ev.err anyway.
 func zero() *xval { return mkInt(0) }
 
-// cond parses "a ? b :: c", left-associative, lowest precedence.
-func (ev *exprEval) cond() *xval {
+// enter counts one more level of nesting (a parenthesis, a unary operator
+// or a function argument) and reports false, setting the error, when there
+// are too many. The caller undoes it with ev.nest--.
+func (ev *exprEval) enter() bool {
 	if ev.nest++; ev.nest > maxExprNesting {
 		ev.err = fmt.Errorf("%w: %w", ErrSyntax, errTooNested)
+		return false
 	}
+	return true
+}
+
+// cond parses "a ? b :: c", left-associative, lowest precedence.
+func (ev *exprEval) cond() *xval {
+	ok := ev.enter()
 	defer func() { ev.nest-- }()
-	if ev.err != nil {
+	if !ok {
 		return zero()
 	}
-	a := ev.or()
+	a := ev.binary(precOr)
 	for ev.err == nil && ev.peek() == tCond {
 		ev.next()
 		b := ev.cond()
@@ -431,79 +449,82 @@ func (ev *exprEval) cond() *xval {
 			break
 		}
 		ev.next()
-		c := ev.or()
+		c := ev.binary(precOr)
 		a = opCond(a, b, c)
 	}
 	return a
 }
 
-func (ev *exprEval) or() *xval {
-	a := ev.and()
-	for ev.err == nil && ev.peek() == tOr {
-		ev.next()
-		b := ev.and()
-		if a.isZeroOrNull() {
-			a = b
-		}
-	}
-	return a
+// Precedences of the binary operators, lowest first. The unary operators
+// bind tighter than precMul and less tightly than precMatch.
+const (
+	precNone = iota // not a binary operator
+	precOr
+	precAnd
+	precCompare
+	precAdd
+	precMul
+	precMatch
+)
+
+// binop is a binary operator: how tightly it binds and what it computes.
+type binop struct {
+	prec int
+	fn   func(a, b *xval) *xval
 }
 
-func (ev *exprEval) and() *xval {
-	a := ev.compare()
-	for ev.err == nil && ev.peek() == tAnd {
-		ev.next()
-		b := ev.compare()
-		if a.isZeroOrNull() || b.isZeroOrNull() {
-			a = mkInt(0)
-		}
-	}
-	return a
+// binops is the binary operators by token kind; all are left-associative.
+var binops = [numTokens]binop{
+	tOr:         {precOr, opOr},
+	tAnd:        {precAnd, opAnd},
+	tEq:         {precCompare, func(a, b *xval) *xval { c, ok := compare(a, b); return mkBool(ok && c == 0) }},
+	tNe:         {precCompare, func(a, b *xval) *xval { c, ok := compare(a, b); return mkBool(!ok || c != 0) }},
+	tLt:         {precCompare, func(a, b *xval) *xval { c, ok := compare(a, b); return mkBool(ok && c < 0) }},
+	tGt:         {precCompare, func(a, b *xval) *xval { c, ok := compare(a, b); return mkBool(ok && c > 0) }},
+	tLe:         {precCompare, func(a, b *xval) *xval { c, ok := compare(a, b); return mkBool(ok && c <= 0) }},
+	tGe:         {precCompare, func(a, b *xval) *xval { c, ok := compare(a, b); return mkBool(ok && c >= 0) }},
+	tPlus:       {precAdd, opPlus},
+	tMinus:      {precAdd, opMinus},
+	tMult:       {precMul, opTimes},
+	tDiv:        {precMul, opDiv},
+	tMod:        {precMul, opRem},
+	tColon:      {precMatch, func(a, b *xval) *xval { return opRegex(a, b, true) }},
+	tEqTilde:    {precMatch, func(a, b *xval) *xval { return opRegex(a, b, false) }},
+	tTildeTilde: {precMatch, opConcat},
 }
 
-func (ev *exprEval) compare() *xval {
-	a := ev.additive()
+// binary parses a chain of the binary operators of precedence prec. The
+// right operand of ':', '=~' and '~~' may itself start with a unary
+// operator, which then takes the rest of the chain.
+func (ev *exprEval) binary(prec int) *xval {
+	a := ev.operand(prec)
 	for ev.err == nil {
-		op := ev.peek()
-		if op < tEq || op > tGe {
+		op := binops[ev.peek()]
+		if op.prec != prec {
 			break
 		}
 		ev.next()
-		b := ev.additive()
-		a = opCompare(op, a, b)
-	}
-	return a
-}
-
-func (ev *exprEval) additive() *xval {
-	a := ev.multiplicative()
-	for ev.err == nil && (ev.peek() == tPlus || ev.peek() == tMinus) {
-		op := ev.next().kind
-		b := ev.multiplicative()
-		if op == tPlus {
-			a = opPlus(a, b)
+		var b *xval
+		if k := ev.peek(); prec == precMatch && (k == tCompl || k == tMinus) {
+			b = ev.unary()
 		} else {
-			a = opMinus(a, b)
+			b = ev.operand(prec)
 		}
+		a = op.fn(a, b)
 	}
 	return a
 }
 
-func (ev *exprEval) multiplicative() *xval {
-	a := ev.unary()
-	for ev.err == nil && (ev.peek() == tMult || ev.peek() == tDiv || ev.peek() == tMod) {
-		op := ev.next().kind
-		b := ev.unary()
-		switch op {
-		case tMult:
-			a = opTimes(a, b)
-		case tDiv:
-			a = opDiv(a, b)
-		default:
-			a = opRem(a, b)
-		}
+// operand parses an operand of the binary operators of precedence prec:
+// an expression of the next precedence up.
+func (ev *exprEval) operand(prec int) *xval {
+	switch prec {
+	case precMul:
+		return ev.unary()
+	case precMatch:
+		return ev.primary()
 	}
-	return a
+	return ev.binary(prec + 1)
 }
 
 // unary parses '!' and '-'. Their operand is another unary or a
@@ -516,8 +537,7 @@ func (ev *exprEval) unary() *xval {
 	switch ev.peek() {
 	case tCompl, tMinus:
 		op := ev.next().kind
-		if ev.nest++; ev.nest > maxExprNesting {
-			ev.err = fmt.Errorf("%w: %w", ErrSyntax, errTooNested)
+		if !ev.enter() {
 			return zero()
 		}
 		a := ev.unary()
@@ -527,32 +547,7 @@ func (ev *exprEval) unary() *xval {
 		}
 		return opNegate(a)
 	}
-	return ev.match()
-}
-
-// match parses the ':', '=~' and '~~' operators. Their right operand may
-// itself start with a unary operator, which then takes the rest of the
-// chain.
-func (ev *exprEval) match() *xval {
-	a := ev.primary()
-	for ev.err == nil && (ev.peek() == tColon || ev.peek() == tEqTilde || ev.peek() == tTildeTilde) {
-		op := ev.next().kind
-		var b *xval
-		if k := ev.peek(); k == tCompl || k == tMinus {
-			b = ev.unary()
-		} else {
-			b = ev.primary()
-		}
-		switch op {
-		case tColon:
-			a = opRegex(a, b, true)
-		case tEqTilde:
-			a = opRegex(a, b, false)
-		default:
-			a = opConcat(a, b)
-		}
-	}
-	return a
+	return ev.binary(precMatch)
 }
 
 func (ev *exprEval) primary() *xval {
@@ -618,34 +613,35 @@ func opCond(a, b, c *xval) *xval {
 	return c
 }
 
-func opCompare(op int, a, b *xval) *xval {
-	var c int
-	ordered := true
+func opOr(a, b *xval) *xval {
+	if a.isZeroOrNull() {
+		return b
+	}
+	return a
+}
+
+func opAnd(a, b *xval) *xval {
+	if a.isZeroOrNull() || b.isZeroOrNull() {
+		return mkInt(0)
+	}
+	return a
+}
+
+// compare compares as strings when either value is a string, else as
+// numbers; ordered is false when a number is a NaN.
+func compare(a, b *xval) (c int, ordered bool) {
 	if a.kind == valString || b.kind == valString {
 		a.toString()
 		b.toString()
-		c = strings.Compare(a.s, b.s) // strcoll in the C locale
-	} else {
-		a.toNumber()
-		b.toNumber()
-		c, ordered = a.n.cmp(b.n)
+		return strings.Compare(a.s, b.s), true // strcoll in the C locale
 	}
-	var r bool
-	switch op {
-	case tEq:
-		r = ordered && c == 0
-	case tNe:
-		r = !ordered || c != 0
-	case tLt:
-		r = ordered && c < 0
-	case tGt:
-		r = ordered && c > 0
-	case tLe:
-		r = ordered && c <= 0
-	case tGe:
-		r = ordered && c >= 0
-	}
-	if r {
+	a.toNumber()
+	b.toNumber()
+	return a.n.cmp(b.n)
+}
+
+func mkBool(b bool) *xval {
+	if b {
 		return mkInt(1)
 	}
 	return mkInt(0)
@@ -696,10 +692,7 @@ func opCompl(a *xval) *xval {
 		n, _, ok := scanCInt(a.s)
 		v = ok && n != 0
 	}
-	if v {
-		return mkInt(0)
-	}
-	return mkInt(1)
+	return mkBool(!v)
 }
 
 func opTimes(a, b *xval) *xval {
@@ -736,18 +729,15 @@ func opRem(a, b *xval) *xval {
 // subexpression's match if there is one, else the length of the match; on
 // failure "" when the pattern has a subexpression, else 0.
 func opRegex(a, b *xval, anchored bool) *xval {
-	a.toString()
-	b.toString()
-	a.stripQuotes()
-	b.stripQuotes()
-	re, err := compileERE(b.s)
+	s, pat := a.unquoted(), b.unquoted()
+	re, err := compileERE(pat)
 	if err != nil {
 		return mkStr("")
 	}
-	loc := re.FindStringSubmatchIndex(a.s)
+	loc := re.FindStringSubmatchIndex(s)
 	if loc != nil && (!anchored || loc[0] == 0) {
 		if len(loc) >= 4 && loc[2] >= 0 {
-			return mkStr(a.s[loc[2]:loc[3]])
+			return mkStr(s[loc[2]:loc[3]])
 		}
 		return mkInt(int64(loc[1] - loc[0]))
 	}
@@ -822,11 +812,42 @@ func regexSize(re *syntax.Regexp) int {
 }
 
 func opConcat(a, b *xval) *xval {
-	a.toString()
-	b.toString()
-	a.stripQuotes()
-	b.stripQuotes()
-	return mkStr(a.s + b.s)
+	return mkStr(a.unquoted() + b.unquoted())
+}
+
+// exprMath1 and exprMath2 are the math functions of op_func, of one and
+// two arguments. Most compute in double precision, as Asterisk's do; SQRT
+// and the rounding functions keep the long double.
+var exprMath1 = map[string]func(ldouble) ldouble{
+	"COS":   viaFloat64(math.Cos),
+	"SIN":   viaFloat64(math.Sin),
+	"TAN":   viaFloat64(math.Tan),
+	"ACOS":  viaFloat64(math.Acos),
+	"ASIN":  viaFloat64(math.Asin),
+	"ATAN":  viaFloat64(math.Atan),
+	"EXP":   viaFloat64(math.Exp),
+	"EXP2":  viaFloat64(math.Exp2),
+	"EXP10": viaFloat64(func(x float64) float64 { return math.Pow(10, x) }),
+	"LOG":   viaFloat64(math.Log),
+	"LOG2":  viaFloat64(math.Log2),
+	"LOG10": viaFloat64(math.Log10),
+	"SQRT":  ldouble.sqrt,
+	"FLOOR": ldouble.floor,
+	"CEIL":  ldouble.ceil,
+	"ROUND": func(x ldouble) ldouble { return x.round(false) },
+	"RINT":  func(x ldouble) ldouble { return x.round(true) },
+	"TRUNC": ldouble.trunc,
+	"ABS":   ldouble.abs,
+}
+
+var exprMath2 = map[string]func(x, y float64) float64{
+	"ATAN2":     math.Atan2,
+	"POW":       math.Pow,
+	"REMAINDER": math.Remainder,
+}
+
+func viaFloat64(fn func(float64) float64) func(ldouble) ldouble {
+	return func(x ldouble) ldouble { return ldFloat64(fn(x.float64())) }
 }
 
 // exprFuncResultMax is the workspace Asterisk reads a dialplan function
@@ -839,77 +860,17 @@ func (ev *exprEval) opFunc(name string, args []*xval) *xval {
 		ev.st.note(fmt.Errorf("%w: %q is not possibly a function name", ErrSyntax, name))
 		return mkInt(0)
 	}
-	num := func(i int) ldouble {
-		if args[i].toNumber() {
-			return args[i].n
+	if fn, ok := exprMath1[name]; ok {
+		if len(args) != 1 {
+			return mkInt(0)
 		}
-		return ldInt(0)
+		return mkNumber(fn(args[0].number()))
 	}
-	one := len(args) == 1
-	two := len(args) == 2
-	f64 := func(fn func(float64) float64) *xval {
-		if !one {
+	if fn, ok := exprMath2[name]; ok {
+		if len(args) != 2 {
 			return mkInt(0)
 		}
-		return mkNumber(ldFloat64(fn(num(0).float64())))
-	}
-	switch name {
-	case "COS":
-		return f64(math.Cos)
-	case "SIN":
-		return f64(math.Sin)
-	case "TAN":
-		return f64(math.Tan)
-	case "ACOS":
-		return f64(math.Acos)
-	case "ASIN":
-		return f64(math.Asin)
-	case "ATAN":
-		return f64(math.Atan)
-	case "EXP":
-		return f64(math.Exp)
-	case "EXP2":
-		return f64(math.Exp2)
-	case "EXP10":
-		return f64(func(x float64) float64 { return math.Pow(10, x) })
-	case "LOG":
-		return f64(math.Log)
-	case "LOG2":
-		return f64(math.Log2)
-	case "LOG10":
-		return f64(math.Log10)
-	case "ATAN2", "POW", "REMAINDER":
-		if !two {
-			return mkInt(0)
-		}
-		x, y := num(0).float64(), num(1).float64()
-		switch name {
-		case "ATAN2":
-			return mkNumber(ldFloat64(math.Atan2(x, y)))
-		case "POW":
-			return mkNumber(ldFloat64(math.Pow(x, y)))
-		}
-		return mkNumber(ldFloat64(math.Remainder(x, y)))
-	case "SQRT", "FLOOR", "CEIL", "ROUND", "RINT", "TRUNC", "ABS":
-		if !one {
-			return mkInt(0)
-		}
-		x := num(0)
-		switch name {
-		case "SQRT":
-			return mkNumber(x.sqrt())
-		case "FLOOR":
-			return mkNumber(x.floor())
-		case "CEIL":
-			return mkNumber(x.ceil())
-		case "ROUND":
-			return mkNumber(x.round(false))
-		case "RINT":
-			return mkNumber(x.round(true))
-		case "TRUNC":
-			return mkNumber(x.trunc())
-		}
-		return mkNumber(x.abs())
+		return mkNumber(ldFloat64(fn(args[0].number().float64(), args[1].number().float64())))
 	}
 	// A dialplan function, called with the arguments joined by commas.
 	parts := make([]string, len(args))

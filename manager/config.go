@@ -211,6 +211,27 @@ func atoi(s string) int {
 	return n
 }
 
+// number sets *dst to the entry's value, read with atoi, when it is
+// lo or more, and reports whether it did. Otherwise it warns and *dst
+// keeps its default; what names the option in the warning.
+func (p *configParser) number(dst *int, e conf.Entry, lo int, what string) bool {
+	n := atoi(e.Value)
+	if n < lo {
+		p.warn("invalid "+what+", using the default", e, "value", e.Value)
+		return false
+	}
+	*dst = n
+	return true
+}
+
+// duration is number for a count of unit.
+func (p *configParser) duration(dst *time.Duration, e conf.Entry, lo int, unit time.Duration, what string) {
+	var n int
+	if p.number(&n, e, lo, what) {
+		*dst = time.Duration(n) * unit
+	}
+}
+
 func (p *configParser) general() {
 	gens := p.f.SectionsNamed("general")
 	if len(gens) == 0 {
@@ -255,23 +276,11 @@ func (p *configParser) general() {
 		case "debug":
 			c.Debug = p.boolValue(e)
 		case "httptimeout":
-			if n := atoi(e.Value); n > 0 {
-				c.HTTPTimeout = time.Duration(n) * time.Second
-			} else {
-				p.warn("invalid httptimeout, using the default", e, "value", e.Value)
-			}
+			p.duration(&c.HTTPTimeout, e, 1, time.Second, "httptimeout")
 		case "authtimeout":
-			if n := atoi(e.Value); n >= 1 {
-				c.AuthTimeout = time.Duration(n) * time.Second
-			} else {
-				p.warn("invalid authtimeout, using the default", e, "value", e.Value)
-			}
+			p.duration(&c.AuthTimeout, e, 1, time.Second, "authtimeout")
 		case "authlimit":
-			if n := atoi(e.Value); n >= 1 {
-				c.AuthLimit = n
-			} else {
-				p.warn("invalid authlimit, using the default", e, "value", e.Value)
-			}
+			p.number(&c.AuthLimit, e, 1, "authlimit")
 		case "channelvars":
 			c.ChannelVars = splitList(e.Value)
 		case "disabledevents":
@@ -417,11 +426,7 @@ func (p *configParser) user(u *User, s *conf.Section) bool {
 		case "allowmultiplelogin":
 			u.AllowMultipleLogin = p.boolValue(e)
 		case "writetimeout":
-			if n := atoi(e.Value); n >= 100 {
-				u.WriteTimeout = time.Duration(n) * time.Millisecond
-			} else {
-				p.warn("invalid writetimeout (at least 100 ms), using the default", e, "value", e.Value)
-			}
+			p.duration(&u.WriteTimeout, e, 100, time.Millisecond, "writetimeout (at least 100 ms)")
 		case "setvar":
 			if !strings.Contains(e.Value, "=") {
 				p.warn("setvar needs NAME=VALUE, ignored", e)

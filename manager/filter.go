@@ -329,12 +329,17 @@ func (s *FilterSet) Add(f Filter) {
 	s.lists.Store(&next)
 }
 
+// load returns the current lists, or nil when s is nil or empty.
+func (s *FilterSet) load() *filterLists {
+	if s == nil {
+		return nil
+	}
+	return s.lists.Load()
+}
+
 // Len returns how many filters the set holds.
 func (s *FilterSet) Len() int {
-	if s == nil {
-		return 0
-	}
-	l := s.lists.Load()
+	l := s.load()
 	if l == nil {
 		return 0
 	}
@@ -344,10 +349,7 @@ func (s *FilterSet) Len() int {
 // Filters returns the filters, includes first, each group in the order
 // added.
 func (s *FilterSet) Filters() []Filter {
-	if s == nil {
-		return nil
-	}
-	l := s.lists.Load()
+	l := s.load()
 	if l == nil {
 		return nil
 	}
@@ -358,10 +360,7 @@ func (s *FilterSet) Filters() []Filter {
 // filters to the set it got from its user. Cloning nil gives an empty set.
 func (s *FilterSet) Clone() *FilterSet {
 	c := &FilterSet{}
-	if s == nil {
-		return c
-	}
-	if l := s.lists.Load(); l != nil {
+	if l := s.load(); l != nil {
 		cp := *l // the slices are never changed in place, so sharing is safe
 		c.lists.Store(&cp)
 	}
@@ -370,10 +369,7 @@ func (s *FilterSet) Clone() *FilterSet {
 
 // Match reports whether ev passes the filters.
 func (s *FilterSet) Match(ev *Event) bool {
-	if s == nil {
-		return true
-	}
-	l := s.lists.Load()
+	l := s.load()
 	if l == nil {
 		return true
 	}
