@@ -29,6 +29,10 @@ func TestGoldenTranscripts(t *testing.T) {
 		opts transcript.Options
 	}{
 		{name: "banner", opts: transcript.Options{GapScale: 1}},
+		// Real time: authtimeout is 30 s in the recorded config, and an
+		// authenticated session must stay up through 35 s of silence.
+		{name: "auth-timeout", opts: transcript.Options{GapScale: 1}},
+		{name: "logged-in-idle", opts: transcript.Options{GapScale: 1}},
 		{name: "login-success"},
 		{name: "login-wrong-secret"},
 		{name: "login-unknown-user"},
