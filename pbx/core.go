@@ -1,0 +1,395 @@
+package pbx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/asterism-pbx/asterism/dialplan"
+	"github.com/asterism-pbx/asterism/media"
+	"github.com/asterism-pbx/asterism/sounds"
+)
+
+// Errors of the core. Request errors wrap ErrChanUnavail (or
+// ErrNoTechnology) together with a *CauseError carrying the hangup cause
+// Asterisk reports for them.
+var (
+	ErrNoTechnology = errors.New("no such channel technology")
+	ErrChanUnavail  = errors.New("channel unavailable")
+	ErrNoChannel    = errors.New("no such channel")
+	ErrHangup       = errors.New("channel hung up")
+	ErrAsyncGoto    = errors.New("channel redirected")
+)
+
+// CauseError is an error that carries a hangup cause: why a request or a
+// call failed (Asterisk's CHANUNAVAIL is CauseRequestedChanUnavail or
+// CauseNoRouteDestination, BUSY is CauseUserBusy …).
+type CauseError struct {
+	Cause int
+	Err   error
+}
+
+func (e *CauseError) Error() string {
+	return fmt.Sprintf("%v (cause %d, %s)", e.Err, e.Cause, CauseText(e.Cause))
+}
+
+func (e *CauseError) Unwrap() error { return e.Err }
+
+// CauseOf returns the hangup cause carried by err, or 0.
+func CauseOf(err error) int {
+	var ce *CauseError
+	if errors.As(err, &ce) {
+		return ce.Cause
+	}
+	return 0
+}
+
+// Technology is a channel driver (Local, Sim, SIP …), registered on a
+// Core with [Core.Register].
+type Technology interface {
+	// Name is the technology's name as in dial strings ("Local").
+	Name() string
+	// Request creates the far end of ch for resource (the dial string
+	// after "Name/"). ch is allocated but not yet announced; the
+	// technology may change its name with [Channel.SetName] and announce
+	// it early with [Channel.Publish] (Local must, to announce ;1 before
+	// ;2). An error makes the request fail with no event; wrap
+	// ErrChanUnavail in a *CauseError for unknown resources.
+	Request(core *Core, ch *Channel, resource string) (Endpoint, error)
+}
+
+// Endpoint is the technology's side of one channel. Its methods are called
+// from the channel's goroutines without any channel lock held; they must
+// not block for long. The endpoint reports what happens at the far end by
+// queuing frames on the channel ([Channel.Queue]: ringing, answer, busy,
+// congestion, voice, DTMF) and, when the far end hangs up, with
+// [Channel.QueueHangup].
+type Endpoint interface {
+	// Call starts calling dest (the resource); the result arrives as
+	// control frames. timeout is how long the caller will wait (0: no
+	// limit), for endpoints that give up by themselves.
+	Call(dest string, timeout time.Duration) error
+	Answer() error
+	// Hangup tells the far end the channel is gone; it is called once.
+	Hangup(cause int)
+	Write(f media.Frame) error
+	Indicate(c media.Control) error
+	SendDigit(digit rune, d time.Duration) error
+}
+
+// App is a dialplan application. It returns nil to go on to the next
+// priority; an error ends the dialplan (ErrHangup and ErrAsyncGoto are the
+// ordinary ways, the others are logged). An app that reads the channel
+// sees ErrAsyncGoto from [Channel.Read] and must return it.
+type App func(ch *Channel, data string) error
+
+// Options configure a Core.
+type Options struct {
+	// SystemName (asterisk.conf's systemname) prefixes uniqueids.
+	SystemName string
+	// Sink receives every event; nil discards them.
+	Sink EventSink
+	// Dialplan returns the current dialplan (swapped on reload); nil or a
+	// nil result means an empty one.
+	Dialplan func() *dialplan.Dialplan
+	// Funcs are the dialplan functions; the core registers CALLERID and
+	// CHANNEL on it. Nil means dialplan.NewFuncs().
+	Funcs *dialplan.Funcs
+	// Sounds is where Playback finds prompts; nil finds nothing.
+	Sounds sounds.Library
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+}
+
+// Core is the PBX: its technologies, applications and live channels.
+type Core struct {
+	opts  Options
+	log   *slog.Logger
+	funcs *dialplan.Funcs
+	sink  EventSink
+
+	chanSeq atomic.Uint32 // channel name suffix
+	uidSeq  atomic.Uint64 // uniqueid suffix
+
+	mu     sync.Mutex // guards the maps below; a leaf lock
+	techs  map[string]Technology
+	apps   map[string]App
+	byName map[string]*Channel
+	byID   map[string]*Channel
+
+	running sync.WaitGroup // PBX goroutines
+}
+
+// New returns a Core with the built-in applications registered.
+func New(opts Options) *Core {
+	c := &Core{
+		opts:   opts,
+		log:    opts.Logger,
+		funcs:  opts.Funcs,
+		sink:   opts.Sink,
+		techs:  make(map[string]Technology),
+		apps:   make(map[string]App),
+		byName: make(map[string]*Channel),
+		byID:   make(map[string]*Channel),
+	}
+	if c.log == nil {
+		c.log = slog.Default()
+	}
+	if c.funcs == nil {
+		c.funcs = dialplan.NewFuncs()
+	}
+	if c.sink == nil {
+		c.sink = EventSinkFunc(func(Event) {})
+	}
+	registerFuncs(c.funcs)
+	registerApps(c)
+	return c
+}
+
+// Funcs returns the dialplan functions the core substitutes with.
+func (c *Core) Funcs() *dialplan.Funcs { return c.funcs }
+
+// Logger returns the core's logger.
+func (c *Core) Logger() *slog.Logger { return c.log }
+
+// Sounds returns the sound library (possibly nil).
+func (c *Core) Sounds() sounds.Library { return c.opts.Sounds }
+
+// Dialplan returns the current dialplan, or nil.
+func (c *Core) Dialplan() *dialplan.Dialplan {
+	if c.opts.Dialplan == nil {
+		return nil
+	}
+	return c.opts.Dialplan()
+}
+
+// Register adds a channel technology. Names are matched ignoring case,
+// as Asterisk matches them; registering a name twice is an error.
+func (c *Core) Register(t Technology) error {
+	key := strings.ToLower(t.Name())
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, dup := c.techs[key]; dup {
+		return fmt.Errorf("pbx: already have a handler for type %q", t.Name())
+	}
+	c.techs[key] = t
+	return nil
+}
+
+// RegisterApp adds (or replaces) a dialplan application. Names are
+// matched ignoring case, as in Asterisk.
+func (c *Core) RegisterApp(name string, app App) {
+	c.mu.Lock()
+	c.apps[strings.ToLower(name)] = app
+	c.mu.Unlock()
+}
+
+func (c *Core) app(name string) (App, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	a, ok := c.apps[strings.ToLower(name)]
+	return a, ok
+}
+
+// Channels returns the live channels, in no particular order.
+func (c *Core) Channels() []*Channel {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]*Channel, 0, len(c.byName))
+	for _, ch := range c.byName {
+		out = append(out, ch)
+	}
+	return out
+}
+
+// Channel returns the live channel called name (case matters).
+func (c *Core) Channel(name string) (*Channel, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch, ok := c.byName[name]
+	return ch, ok
+}
+
+// ChannelByID returns the live channel with the uniqueid id.
+func (c *Core) ChannelByID(id string) (*Channel, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch, ok := c.byID[id]
+	return ch, ok
+}
+
+// Count returns the number of live channels.
+func (c *Core) Count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.byName)
+}
+
+// Hangup asks the channel called name to hang up with cause (0 leaves the
+// channel's cause as it is), as the AMI Hangup action does: a channel
+// running a dialplan leaves it (running its h extension), any other
+// channel is hung up at once.
+func (c *Core) Hangup(name string, cause int) error {
+	ch, ok := c.Channel(name)
+	if !ok {
+		return ErrNoChannel
+	}
+	ch.SoftHangup(cause)
+	if !ch.hasPBX() {
+		ch.Hangup(cause)
+	}
+	return nil
+}
+
+// Shutdown asks every channel to hang up and waits until the dialplan
+// goroutines have ended or ctx is done.
+func (c *Core) Shutdown(ctx context.Context) error {
+	for _, ch := range c.Channels() {
+		_ = c.Hangup(ch.Name(), CauseNormalClearing)
+	}
+	done := make(chan struct{})
+	go func() { c.running.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// ChannelConfig describes a channel to create.
+type ChannelConfig struct {
+	// Name is the full channel name ("Local/100@default-00000001;2").
+	Name string
+	// State is the initial state (StateDown for an outgoing channel,
+	// StateRing for an incoming one).
+	State State
+	// Context, Exten and Priority are where the channel starts; Priority
+	// 0 means 1.
+	Context, Exten string
+	Priority       int
+	CallerIDNum    string
+	CallerIDName   string
+	AccountCode    string
+	// Parent is the channel this one is created from: it gives the
+	// linkedid and the inherited variables (_VAR and __VAR).
+	Parent *Channel
+	// Endpoint is the technology side; it may be set later with
+	// SetEndpoint, before the channel is used.
+	Endpoint Endpoint
+}
+
+// NextSeq returns the next channel sequence number, the 8 hex digits of
+// channel names; technologies that name their own channels use it.
+func (c *Core) NextSeq() uint32 { return c.chanSeq.Add(1) }
+
+// NewChannel creates a channel that is not yet announced; [Channel.Publish]
+// announces it (Newchannel). Technologies use it for channels they create
+// themselves (Local's ;2 half, incoming calls).
+func (c *Core) NewChannel(cfg ChannelConfig) *Channel {
+	uid := strconv.FormatInt(time.Now().Unix(), 10) + "." + strconv.FormatUint(c.uidSeq.Add(1)-1, 10)
+	if c.opts.SystemName != "" {
+		uid = c.opts.SystemName + "-" + uid
+	}
+	ch := &Channel{
+		core:     c,
+		ep:       cfg.Endpoint,
+		name:     cfg.Name,
+		uniqueid: uid,
+		linkedid: uid,
+		state:    cfg.State,
+		cidNum:   cfg.CallerIDNum,
+		cidName:  cfg.CallerIDName,
+		language: "en",
+		account:  cfg.AccountCode,
+		context:  cfg.Context,
+		exten:    cfg.Exten,
+		priority: cfg.Priority,
+		wake:     make(chan struct{}, 1),
+		done:     make(chan struct{}),
+	}
+	if ch.priority == 0 {
+		ch.priority = 1
+	}
+	if p := cfg.Parent; p != nil {
+		p.mu.Lock()
+		ch.linkedid = p.linkedid
+		ch.vars = inheritVars(p.vars)
+		if ch.account == "" {
+			ch.account = p.account
+		}
+		ch.language = p.language
+		p.mu.Unlock()
+	}
+	return ch
+}
+
+// Request creates a channel of technology tech for resource ("Sim/100":
+// tech "Sim", resource "100"), as ast_request does. The channel is
+// announced (Newchannel, state Down) but not called: [Channel.Dial] calls
+// it. parent, if any, gives the linkedid and inherited variables.
+// Unknown technologies and resources fail with errors carrying
+// CauseRequestedChanUnavail (Asterisk's CHANUNAVAIL); nothing is announced.
+func (c *Core) Request(tech, resource string, parent *Channel) (*Channel, error) {
+	c.mu.Lock()
+	t, ok := c.techs[strings.ToLower(tech)]
+	c.mu.Unlock()
+	if !ok {
+		return nil, &CauseError{Cause: CauseRequestedChanUnavail, Err: fmt.Errorf("%w: %q", ErrNoTechnology, tech)}
+	}
+	ch := c.NewChannel(ChannelConfig{
+		Name:   fmt.Sprintf("%s/%s-%08x", t.Name(), resource, c.NextSeq()),
+		State:  StateDown,
+		Parent: parent,
+	})
+	ch.resource = resource
+	ep, err := t.Request(c, ch, resource)
+	if err != nil {
+		ch.mu.Lock()
+		published := ch.published
+		ch.mu.Unlock()
+		if published {
+			ch.Hangup(CauseOf(err))
+		}
+		if CauseOf(err) == 0 {
+			err = &CauseError{Cause: CauseRequestedChanUnavail, Err: err}
+		}
+		return nil, err
+	}
+	ch.SetEndpoint(ep)
+	ch.Publish()
+	return ch, nil
+}
+
+// RequestDial is Request with a dial string "Tech/resource".
+func (c *Core) RequestDial(dial string, parent *Channel) (*Channel, error) {
+	tech, res, ok := strings.Cut(dial, "/")
+	if !ok || tech == "" || res == "" {
+		return nil, &CauseError{Cause: CauseRequestedChanUnavail, Err: fmt.Errorf("%w: malformed dial string %q", ErrChanUnavail, dial)}
+	}
+	return c.Request(tech, res, parent)
+}
+
+func (c *Core) add(ch *Channel) {
+	c.mu.Lock()
+	c.byName[ch.name] = ch
+	c.byID[ch.uniqueid] = ch
+	c.mu.Unlock()
+}
+
+func (c *Core) remove(ch *Channel) {
+	c.mu.Lock()
+	if c.byName[ch.name] == ch {
+		delete(c.byName, ch.name)
+	}
+	if c.byID[ch.uniqueid] == ch {
+		delete(c.byID, ch.uniqueid)
+	}
+	c.mu.Unlock()
+}
