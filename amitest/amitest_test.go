@@ -50,9 +50,8 @@ func TestOwnConfigAndSystemName(t *testing.T) {
 	br.ReadString('\n')
 	fmt.Fprintf(c, "Action: Login\r\nUsername: bob\r\nSecret: pw\r\nEvents: user\r\n\r\nAction: UserEvent\r\nUserEvent: X\r\n\r\n")
 	waitFor(t, br, "Event: UserEvent")
-	line, _ := br.ReadString('\n')
-	line, _ = br.ReadString('\n')
-	if strings.TrimSpace(line) != "SystemName: lab" {
+	br.ReadString('\n') // Privilege
+	if line, _ := br.ReadString('\n'); strings.TrimSpace(line) != "SystemName: lab" {
 		t.Fatalf("after Privilege: %q", line)
 	}
 }

@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/asterism-pbx/asterism/manager"
+	"github.com/asterism-pbx/asterism/pbxami"
 	"github.com/asterism-pbx/asterism/system"
 )
 
@@ -165,14 +166,17 @@ Your own Asterisk config:  asterism serve -C /etc/asterisk   (start from: asteri
 	}
 }
 
-// server is a running Asterism: the manager and its listeners.
+// server is a running Asterism: the manager, the PBX behind it and the
+// listeners.
 type server struct {
 	mgr    *manager.Manager
+	pbx    *pbxami.PBX
 	addrs  []string
 	failed chan error
 }
 
-// startServer loads the configuration in dir and starts the AMI listeners.
+// startServer loads the configuration in dir (manager.conf, asterisk.conf,
+// extensions.conf, sim.conf), starts the PBX and the AMI listeners.
 func startServer(dir string, log *slog.Logger) (*server, error) {
 	sys, err := system.Load(dir, log)
 	if err != nil {
@@ -188,7 +192,11 @@ func startServer(dir string, log *slog.Logger) (*server, error) {
 		SystemName: sys.SystemName,
 		Logger:     log,
 	})
-	srv := &server{mgr: mgr, failed: make(chan error, 2)}
+	p, err := pbxami.Start(mgr, pbxami.Config{Dir: dir, DataDir: sys.DataDir, SystemName: sys.SystemName, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	srv := &server{mgr: mgr, pbx: p, failed: make(chan error, 2)}
 	if !cfg.Enabled {
 		log.Warn("manager.conf has enabled = no: AMI is off")
 		return srv, nil
@@ -226,6 +234,9 @@ func (s *server) serve(ln net.Listener) {
 func (s *server) shutdown(log *slog.Logger) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	if err := s.pbx.Shutdown(ctx); err != nil {
+		log.Warn("calls did not end cleanly", "err", err)
+	}
 	if err := s.mgr.Shutdown(ctx); err != nil {
 		log.Warn("shutdown did not finish cleanly", "err", err)
 	}

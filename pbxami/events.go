@@ -1,0 +1,138 @@
+package pbxami
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/asterism-pbx/asterism/ami"
+	"github.com/asterism-pbx/asterism/manager"
+	"github.com/asterism-pbx/asterism/pbx"
+)
+
+// unknown is how Asterisk writes an empty caller ID or connected line.
+const unknown = "<unknown>"
+
+// callingPres is the CID-CallingPres of NewCallerid: Asterism has no
+// presentation settings, so it is always Asterisk's default.
+const callingPres = "0 (Presentation Allowed, Not Screened)"
+
+// HandleEvent implements pbx.EventSink: it renders ev as the AMI event
+// Asterisk 20 sends and publishes it.
+func (a *Adapter) HandleEvent(ev pbx.Event) {
+	ch := a.track(ev)
+	s := &ev.Channel
+	class := manager.PermCall
+	h := make([]ami.Header, 0, 20)
+	h = a.snapshotHeaders(h, s, ch)
+	switch ev.Kind {
+	case pbx.EventNewexten:
+		class = manager.PermDialplan
+		h = append(h, ami.Header{Key: "Extension", Value: s.Exten},
+			ami.Header{Key: "Application", Value: ev.App},
+			ami.Header{Key: "AppData", Value: ev.AppData})
+	case pbx.EventVarSet:
+		class = manager.PermDialplan
+		h = append(h, ami.Header{Key: "Variable", Value: ev.Variable},
+			ami.Header{Key: "Value", Value: ev.Value})
+	case pbx.EventNewCallerid:
+		h = append(h, ami.Header{Key: "CID-CallingPres", Value: callingPres})
+	case pbx.EventHangupRequest, pbx.EventSoftHangupRequest:
+		h = append(h, ami.Header{Key: "Cause", Value: strconv.Itoa(ev.Cause)})
+	case pbx.EventHangup:
+		text := ev.CauseText
+		if text == "" {
+			text = pbx.CauseText(ev.Cause)
+		}
+		h = append(h, ami.Header{Key: "Cause", Value: strconv.Itoa(ev.Cause)},
+			ami.Header{Key: "Cause-txt", Value: text})
+	}
+	a.m.Publish(&manager.Event{Name: ev.Kind.String(), Class: class, Headers: h})
+}
+
+// track keeps the per-channel bookkeeping up to date with ev and returns the
+// channel, if the core knows it.
+func (a *Adapter) track(ev pbx.Event) *pbx.Channel {
+	id := ev.Channel.Uniqueid
+	a.mu.Lock()
+	ci := a.chans[id]
+	if ci == nil && ev.Kind != pbx.EventHangup {
+		ci = &chanInfo{created: a.now(), linkedid: ev.Channel.Linkedid}
+		a.chans[id] = ci
+		if id == ev.Channel.Linkedid {
+			a.processed++
+		}
+	}
+	var ch *pbx.Channel
+	if ci != nil {
+		ch = ci.ch
+		if ev.Kind == pbx.EventNewexten {
+			ci.app, ci.data = ev.App, ev.AppData
+		}
+		if ev.Kind == pbx.EventHangup {
+			delete(a.chans, id)
+		}
+	}
+	a.mu.Unlock()
+	if ch == nil && ci != nil {
+		if core := a.core.Load(); core != nil {
+			if c, ok := core.ChannelByID(id); ok {
+				ch = c
+				a.mu.Lock()
+				ci.ch = c
+				a.mu.Unlock()
+			}
+		}
+	}
+	return ch
+}
+
+// orUnknown returns s, or "<unknown>" when it is empty.
+func orUnknown(s string) string {
+	if s == "" {
+		return unknown
+	}
+	return s
+}
+
+// snapshotHeaders appends the channel snapshot block (Asterisk's
+// ast_manager_build_channel_state_string) and a ChanVariable line per
+// manager.conf channelvars entry, read from ch (empty when ch is nil).
+func (a *Adapter) snapshotHeaders(h []ami.Header, s *pbx.Snapshot, ch *pbx.Channel) []ami.Header {
+	h = append(h,
+		ami.Header{Key: "Channel", Value: s.Name},
+		ami.Header{Key: "ChannelState", Value: strconv.Itoa(int(s.State))},
+		ami.Header{Key: "ChannelStateDesc", Value: s.State.String()},
+		ami.Header{Key: "CallerIDNum", Value: orUnknown(s.CallerIDNum)},
+		ami.Header{Key: "CallerIDName", Value: orUnknown(s.CallerIDName)},
+		ami.Header{Key: "ConnectedLineNum", Value: orUnknown(s.ConnectedLineNum)},
+		ami.Header{Key: "ConnectedLineName", Value: orUnknown(s.ConnectedLineName)},
+		ami.Header{Key: "Language", Value: s.Language},
+		ami.Header{Key: "AccountCode", Value: s.AccountCode},
+		ami.Header{Key: "Context", Value: s.Context},
+		ami.Header{Key: "Exten", Value: s.Exten},
+		ami.Header{Key: "Priority", Value: strconv.Itoa(s.Priority)},
+		ami.Header{Key: "Uniqueid", Value: s.Uniqueid},
+		ami.Header{Key: "Linkedid", Value: s.Linkedid},
+	)
+	for _, name := range a.m.Config().ChannelVars {
+		h = append(h, ami.Header{Key: "ChanVariable", Value: name + "=" + a.readVar(ch, name)})
+	}
+	return h
+}
+
+// readVar reads a variable or, when name ends in ')', a function, as
+// channelvars and Status's Variables do. A nil ch reads nothing.
+func (a *Adapter) readVar(ch *pbx.Channel, name string) string {
+	if ch == nil {
+		return ""
+	}
+	if strings.HasSuffix(name, ")") {
+		v, err := ch.Core().Funcs().Read(ch, name)
+		if err != nil {
+			return ""
+		}
+		return v
+	}
+	v, _ := ch.Get(name)
+	return v
+}
