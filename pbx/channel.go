@@ -94,6 +94,11 @@ type Channel struct {
 	jumped    bool       // the running application moved the channel
 	stack     []location // Gosub return addresses
 	absTimer  *time.Timer
+	hupAt     time.Time // when the absolute timeout fires; zero if none
+	app       string    // the application running now, or last run
+	appData   string
+	otherUID  string // the uniqueid asked for the other half (Local's ;2)
+	seq       uint32 // the sequence number of the requested channel's name
 	gen       *generator
 	ctx       context.Context
 
@@ -269,12 +274,7 @@ func (ch *Channel) SetState(s State) {
 
 // SetCallerID sets the caller ID and announces it (NewCallerid).
 func (ch *Channel) SetCallerID(num, name string) {
-	ch.evMu.Lock()
-	defer ch.evMu.Unlock()
-	ch.mu.Lock()
-	ch.cidNum, ch.cidName = num, name
-	ch.mu.Unlock()
-	ch.emitLocked(Event{Kind: EventNewCallerid})
+	ch.Apply(Update{CallerID: &Party{Num: num, Name: name}})
 }
 
 // CallerID returns the caller ID number and name.
@@ -284,11 +284,110 @@ func (ch *Channel) CallerID() (num, name string) {
 	return ch.cidNum, ch.cidName
 }
 
-// SetConnectedLine sets the connected line (no event in this slice).
+// SetConnectedLine sets the connected line and announces it
+// (NewConnectedLine).
 func (ch *Channel) SetConnectedLine(num, name string) {
+	ch.Apply(Update{ConnectedLine: &Party{Num: num, Name: name}})
+}
+
+// ConnectedLine returns the connected line number and name.
+func (ch *Channel) ConnectedLine() (num, name string) {
 	ch.mu.Lock()
-	ch.connNum, ch.connName = num, name
+	defer ch.mu.Unlock()
+	return ch.connNum, ch.connName
+}
+
+// Party is a caller ID or connected line.
+type Party struct {
+	Num, Name string
+}
+
+// Update is a change of several of a channel's parties at once (one
+// snapshot update in Asterisk); nil fields are left as they are.
+type Update struct {
+	CallerID      *Party
+	AccountCode   *string
+	ConnectedLine *Party
+}
+
+// Apply makes the changes of u and then announces each part that changed,
+// in Asterisk's order (NewCallerid, NewAccountCode, NewConnectedLine), every
+// event carrying the channel as it is after all of them, as Asterisk
+// compares one snapshot with the next. A part set to the value it has is
+// not announced.
+func (ch *Channel) Apply(u Update) {
+	ch.evMu.Lock()
+	defer ch.evMu.Unlock()
+	ch.mu.Lock()
+	var evs []Event
+	if p := u.CallerID; p != nil && (p.Num != ch.cidNum || p.Name != ch.cidName) {
+		ch.cidNum, ch.cidName = p.Num, p.Name
+		evs = append(evs, Event{Kind: EventNewCallerid})
+	}
+	if a := u.AccountCode; a != nil && *a != ch.account {
+		evs = append(evs, Event{Kind: EventNewAccountCode, OldAccountCode: ch.account})
+		ch.account = *a
+	}
+	if p := u.ConnectedLine; p != nil && (p.Num != ch.connNum || p.Name != ch.connName) {
+		ch.connNum, ch.connName = p.Num, p.Name
+		evs = append(evs, Event{Kind: EventNewConnectedLine})
+	}
 	ch.mu.Unlock()
+	for _, ev := range evs {
+		ch.emitLocked(ev)
+	}
+}
+
+// SetAccountCode sets the account code and, if it changed, announces it
+// (NewAccountCode).
+func (ch *Channel) SetAccountCode(code string) {
+	ch.Apply(Update{AccountCode: &code})
+}
+
+// AccountCode returns the channel's account code.
+func (ch *Channel) AccountCode() string {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	return ch.account
+}
+
+// Seq returns the sequence number [Core.Request] gave the channel's name
+// (the 8 hex digits after the resource), for technologies that name their
+// channels their own way and keep the number (Local).
+func (ch *Channel) Seq() uint32 {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	return ch.seq
+}
+
+// OtherUniqueid returns the uniqueid asked for the channel's other half
+// ([RequestOptions].OtherUniqueid), "" if none: Local gives it to ;2.
+func (ch *Channel) OtherUniqueid() string {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	return ch.otherUID
+}
+
+func (ch *Channel) setApp(app, data string) {
+	ch.mu.Lock()
+	ch.app, ch.appData = app, data
+	ch.mu.Unlock()
+}
+
+// Application returns the application the channel runs (or ran last) and
+// its data, "" when none: what Status and CoreShowChannels show.
+func (ch *Channel) Application() (app, data string) {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	return ch.app, ch.appData
+}
+
+// HangupAt returns when the channel's absolute timeout fires, the zero
+// time when none is set (Status's TimeToHangup).
+func (ch *Channel) HangupAt() time.Time {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	return ch.hupAt
 }
 
 // SetLanguage sets the channel's language (CHANNEL(language)).
@@ -363,7 +462,8 @@ func (ch *Channel) Vars() [][2]string {
 
 // Get implements dialplan.Vars: the built-in variables first (EXTEN,
 // CONTEXT, PRIORITY, CHANNEL, UNIQUEID, HANGUPCAUSE, EPOCH, SYSTEMNAME),
-// then the channel's variables, then the dialplan's globals, as
+// then the channel's variables, then the global variables
+// ([Core.Global]), as
 // Asterisk's pbx_retrieve_variable looks them up.
 func (ch *Channel) Get(name string) (string, bool) {
 	ch.mu.Lock()
@@ -397,10 +497,7 @@ func (ch *Channel) Get(name string) (string, bool) {
 	case "SYSTEMNAME":
 		return ch.core.opts.SystemName, true
 	}
-	if dp := ch.core.Dialplan(); dp != nil {
-		return dp.Global(name)
-	}
-	return "", false
+	return ch.core.Global(name)
 }
 
 var _ dialplan.Vars = (*Channel)(nil)
@@ -638,6 +735,21 @@ func (ch *Channel) softHangup(cause int, setCause bool) {
 	ch.signal()
 }
 
+// requestHangup is softHangup without the event (ast_softhangup_nolock).
+func (ch *Channel) requestHangup(cause int) {
+	ch.mu.Lock()
+	if ch.hungUp {
+		ch.mu.Unlock()
+		return
+	}
+	ch.softHup = true
+	if cause > 0 {
+		ch.cause = cause
+	}
+	ch.mu.Unlock()
+	ch.signal()
+}
+
 // QueueHangup tells the channel that its far end hung up with cause
 // (technologies call it), announcing HangupRequest; like SoftHangup, the
 // channel's reader and dialplan stop. A channel that runs no dialplan
@@ -722,8 +834,9 @@ func (ch *Channel) Hangup(cause int) {
 
 // SetAbsoluteTimeout makes the channel hang up d from now (AMI
 // AbsoluteTimeout, TIMEOUT(absolute)); d <= 0 cancels. When it fires the
-// channel gets a SoftHangupRequest and its dialplan goes to the T
-// extension if there is one, else hangs up.
+// channel is asked to hang up (unannounced, as in Asterisk) and its
+// dialplan goes to the T extension if there is one, else ends; a channel
+// running no dialplan is hung up. [Channel.HangupAt] tells when it fires.
 func (ch *Channel) SetAbsoluteTimeout(d time.Duration) {
 	ch.mu.Lock()
 	defer ch.mu.Unlock()
@@ -731,7 +844,9 @@ func (ch *Channel) SetAbsoluteTimeout(d time.Duration) {
 		ch.absTimer.Stop()
 		ch.absTimer = nil
 	}
+	ch.hupAt = time.Time{}
 	if d > 0 && !ch.hungUp {
+		ch.hupAt = time.Now().Add(d)
 		ch.absTimer = time.AfterFunc(d, ch.absoluteTimeout)
 	}
 }
@@ -744,9 +859,11 @@ func (ch *Channel) absoluteTimeout() {
 	}
 	ch.timedOut = true
 	ch.absTimer = nil
+	ch.hupAt = time.Time{}
 	running := ch.pbx
 	ch.mu.Unlock()
-	ch.softHangup(CauseNormalClearing, false)
+	// Asterisk's ast_check_hangup flags the channel without an event.
+	ch.requestHangup(0)
 	if !running {
 		ch.Hangup(0)
 	}

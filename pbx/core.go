@@ -119,9 +119,12 @@ type Core struct {
 
 	mu     sync.Mutex // guards the maps below; a leaf lock
 	techs  map[string]Technology
-	apps   map[string]App
+	apps   map[string]registeredApp
 	byName map[string]*Channel
 	byID   map[string]*Channel
+
+	globalMu sync.Mutex        // orders SetGlobal's changes and their events
+	globals  map[string]string // set at run time; guarded by mu
 
 	running sync.WaitGroup // PBX goroutines
 }
@@ -134,9 +137,11 @@ func New(opts Options) *Core {
 		funcs:  opts.Funcs,
 		sink:   opts.Sink,
 		techs:  make(map[string]Technology),
-		apps:   make(map[string]App),
+		apps:   make(map[string]registeredApp),
 		byName: make(map[string]*Channel),
 		byID:   make(map[string]*Channel),
+
+		globals: make(map[string]string),
 	}
 	if c.log == nil {
 		c.log = slog.Default()
@@ -183,10 +188,12 @@ func (c *Core) Register(t Technology) error {
 }
 
 // RegisterApp adds (or replaces) a dialplan application. Names are
-// matched ignoring case, as in Asterisk.
+// matched ignoring case, as in Asterisk. The applications Asterisk has
+// get its one-line synopsis ([Core.Apps]).
 func (c *Core) RegisterApp(name string, app App) {
+	key := strings.ToLower(name)
 	c.mu.Lock()
-	c.apps[strings.ToLower(name)] = app
+	c.apps[key] = registeredApp{name: name, fn: app, synopsis: appSynopses[key]}
 	c.mu.Unlock()
 }
 
@@ -194,7 +201,7 @@ func (c *Core) app(name string) (App, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	a, ok := c.apps[strings.ToLower(name)]
-	return a, ok
+	return a.fn, ok
 }
 
 // Channels returns the live channels, in no particular order.
@@ -233,14 +240,17 @@ func (c *Core) Count() int {
 
 // Hangup asks the channel called name to hang up with cause (0 leaves the
 // channel's cause as it is), as the AMI Hangup action does: a channel
-// running a dialplan leaves it (running its h extension), any other
-// channel is hung up at once.
+// running a dialplan leaves it (running its h extension), a channel
+// running an application ([Core.RunApp]) leaves it, any other channel is
+// hung up at once. Like Asterisk's ast_softhangup_nolock, which the action
+// calls, the request itself is not announced: the dialplan announces
+// SoftHangupRequest when it ends.
 func (c *Core) Hangup(name string, cause int) error {
 	ch, ok := c.Channel(name)
 	if !ok {
 		return ErrNoChannel
 	}
-	ch.SoftHangup(cause)
+	ch.requestHangup(cause)
 	if !ch.hasPBX() {
 		ch.Hangup(cause)
 	}
@@ -277,6 +287,9 @@ type ChannelConfig struct {
 	CallerIDNum    string
 	CallerIDName   string
 	AccountCode    string
+	// Uniqueid, when set, is the channel's uniqueid instead of a new one
+	// (Originate's ChannelId).
+	Uniqueid string
 	// Parent is the channel this one is created from: it gives the
 	// linkedid and the inherited variables (_VAR and __VAR).
 	Parent *Channel
@@ -286,8 +299,8 @@ type ChannelConfig struct {
 }
 
 // NextSeq returns the next channel sequence number, the 8 hex digits of
-// channel names; technologies that name their own channels use it.
-func (c *Core) NextSeq() uint32 { return c.chanSeq.Add(1) }
+// channel names, starting at 0 as Asterisk's do.
+func (c *Core) NextSeq() uint32 { return c.chanSeq.Add(1) - 1 }
 
 // NewChannel creates a channel that is not yet announced; [Channel.Publish]
 // announces it (Newchannel). Technologies use it for channels they create
@@ -296,6 +309,9 @@ func (c *Core) NewChannel(cfg ChannelConfig) *Channel {
 	uid := strconv.FormatInt(time.Now().Unix(), 10) + "." + strconv.FormatUint(c.uidSeq.Add(1)-1, 10)
 	if c.opts.SystemName != "" {
 		uid = c.opts.SystemName + "-" + uid
+	}
+	if cfg.Uniqueid != "" {
+		uid = cfg.Uniqueid
 	}
 	ch := &Channel{
 		core:     c,
@@ -337,18 +353,48 @@ func (c *Core) NewChannel(cfg ChannelConfig) *Channel {
 // Unknown technologies and resources fail with errors carrying
 // CauseRequestedChanUnavail (Asterisk's CHANUNAVAIL); nothing is announced.
 func (c *Core) Request(tech, resource string, parent *Channel) (*Channel, error) {
+	return c.RequestWith(tech, resource, parent, RequestOptions{})
+}
+
+// RequestOptions are what Originate asks of a new channel besides its
+// technology and resource.
+type RequestOptions struct {
+	// AccountCode is set once the channel is announced, with a
+	// NewAccountCode event, as Asterisk's originate sets Account.
+	AccountCode string
+	// Uniqueid and OtherUniqueid are the uniqueids of the channel and
+	// of its other half (Local's ;2), instead of new ones (Originate's
+	// ChannelId and OtherChannelId). A uniqueid already in use fails the
+	// request.
+	Uniqueid, OtherUniqueid string
+}
+
+// ErrUniqueidInUse reports a requested uniqueid that a live channel has.
+var ErrUniqueidInUse = errors.New("uniqueid already in use")
+
+// RequestWith is Request with options.
+func (c *Core) RequestWith(tech, resource string, parent *Channel, o RequestOptions) (*Channel, error) {
 	c.mu.Lock()
 	t, ok := c.techs[strings.ToLower(tech)]
 	c.mu.Unlock()
 	if !ok {
 		return nil, &CauseError{Cause: CauseRequestedChanUnavail, Err: fmt.Errorf("%w: %q", ErrNoTechnology, tech)}
 	}
+	for _, id := range []string{o.Uniqueid, o.OtherUniqueid} {
+		if _, dup := c.ChannelByID(id); dup && id != "" {
+			return nil, &CauseError{Cause: CauseRequestedChanUnavail, Err: fmt.Errorf("%w: %w %q", ErrChanUnavail, ErrUniqueidInUse, id)}
+		}
+	}
+	seq := c.NextSeq()
 	ch := c.NewChannel(ChannelConfig{
-		Name:   fmt.Sprintf("%s/%s-%08x", t.Name(), resource, c.NextSeq()),
-		State:  StateDown,
-		Parent: parent,
+		Name:     fmt.Sprintf("%s/%s-%08x", t.Name(), resource, seq),
+		State:    StateDown,
+		Parent:   parent,
+		Uniqueid: o.Uniqueid,
 	})
 	ch.resource = resource
+	ch.seq = seq
+	ch.otherUID = o.OtherUniqueid
 	ep, err := t.Request(c, ch, resource)
 	if err != nil {
 		ch.mu.Lock()
@@ -364,16 +410,24 @@ func (c *Core) Request(tech, resource string, parent *Channel) (*Channel, error)
 	}
 	ch.SetEndpoint(ep)
 	ch.Publish()
+	if o.AccountCode != "" {
+		ch.SetAccountCode(o.AccountCode)
+	}
 	return ch, nil
 }
 
 // RequestDial is Request with a dial string "Tech/resource".
 func (c *Core) RequestDial(dial string, parent *Channel) (*Channel, error) {
+	return c.RequestDialWith(dial, parent, RequestOptions{})
+}
+
+// RequestDialWith is RequestWith with a dial string "Tech/resource".
+func (c *Core) RequestDialWith(dial string, parent *Channel, o RequestOptions) (*Channel, error) {
 	tech, res, ok := strings.Cut(dial, "/")
 	if !ok || tech == "" || res == "" {
 		return nil, &CauseError{Cause: CauseRequestedChanUnavail, Err: fmt.Errorf("%w: malformed dial string %q", ErrChanUnavail, dial)}
 	}
-	return c.Request(tech, res, parent)
+	return c.RequestWith(tech, res, parent, o)
 }
 
 func (c *Core) add(ch *Channel) {

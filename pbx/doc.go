@@ -6,7 +6,10 @@
 // and dialplan applications, and the live channels by name and uniqueid.
 // [Core.Request] creates a channel of a technology; [Channel.Dial] calls it
 // and waits for the answer; [Core.StartPBX] runs its dialplan in a goroutine
-// of its own, which hangs the channel up when the dialplan ends. Frames from
+// of its own, which hangs the channel up when the dialplan ends;
+// [Core.RunApp] runs a single application the same way (an Originate with
+// Application). Global variables ([Core.SetGlobal], [Core.Global]) start
+// from the dialplan's [globals] and change at run time. Frames from
 // the far end wait in a bounded per-channel queue ([Channel.Queue], which
 // never blocks a technology) until read with [Channel.Read]; frames to the
 // far end go through [Channel.Write].
@@ -24,6 +27,8 @@
 // # Locks
 //
 // Lock order: Channel.evMu, then Channel.mu, then Core.mu (a leaf).
+// Core.globalMu orders the changes of global variables and their events;
+// it is taken with no channel lock held, before Core.mu.
 // Channel.writeMu serialises writes to a channel's endpoint and is never
 // held with another channel's locks. evMu is held while an event is built
 // and delivered; the sink is called with it held, so a sink must not change

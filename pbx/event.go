@@ -44,9 +44,11 @@ const (
 	EventHangupRequest
 	EventSoftHangupRequest
 	EventHangup
+	EventNewConnectedLine
+	EventNewAccountCode
 )
 
-var kindNames = [...]string{"", "Newchannel", "Newstate", "Newexten", "VarSet", "NewCallerid", "HangupRequest", "SoftHangupRequest", "Hangup"}
+var kindNames = [...]string{"", "Newchannel", "Newstate", "Newexten", "VarSet", "NewCallerid", "HangupRequest", "SoftHangupRequest", "Hangup", "NewConnectedLine", "NewAccountCode"}
 
 // String returns the AMI name of the event ("Newchannel" …).
 func (k EventKind) String() string {
@@ -86,9 +88,14 @@ type Event struct {
 	AppData string
 
 	// VarSet: the variable as written (leading underscores kept) and
-	// its value.
+	// its value. Global is set for a global variable ([Core.SetGlobal]):
+	// the event then has no channel (Channel is the zero Snapshot).
 	Variable string
 	Value    string
+	Global   bool
+
+	// NewAccountCode: the account code before the change.
+	OldAccountCode string
 
 	// HangupRequest, SoftHangupRequest, Hangup: the cause code;
 	// Hangup also has its text ("Normal Clearing").

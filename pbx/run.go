@@ -30,6 +30,24 @@ func (c *Core) startPBX(ctx context.Context, ch *Channel, dpContext, exten strin
 func (ch *Channel) claimPBX(ctx context.Context, dpContext, exten string, priority int) error {
 	ch.mu.Lock()
 	defer ch.mu.Unlock()
+	if err := ch.claimLocked(ctx); err != nil {
+		return err
+	}
+	if priority < 1 {
+		priority = 1
+	}
+	ch.context, ch.exten, ch.priority = dpContext, exten, priority
+	return nil
+}
+
+// claim marks the channel as running a dialplan or an application.
+func (ch *Channel) claim(ctx context.Context) error {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	return ch.claimLocked(ctx)
+}
+
+func (ch *Channel) claimLocked(ctx context.Context) error {
 	if ch.hungUp {
 		return ErrNoChannel
 	}
@@ -38,10 +56,6 @@ func (ch *Channel) claimPBX(ctx context.Context, dpContext, exten string, priori
 	}
 	ch.pbx = true
 	ch.ctx = ctx
-	if priority < 1 {
-		priority = 1
-	}
-	ch.context, ch.exten, ch.priority = dpContext, exten, priority
 	return nil
 }
 
@@ -75,10 +89,17 @@ func (ch *Channel) runPBX(ctx context.Context) {
 		}
 		ch.mu.Unlock()
 	}
+	// __ast_pbx_run ends with ast_softhangup(AST_SOFTHANGUP_APPUNLOAD),
+	// whose flag value AMI shows as the Cause.
+	ch.emit(Event{Kind: EventSoftHangupRequest, Cause: softHangupAppUnload})
 	ch.runHangupExten(ctx)
 	log.Debug("pbx: dialplan ended", "channel", ch.Name())
 	ch.Hangup(0)
 }
+
+// softHangupAppUnload is Asterisk's AST_SOFTHANGUP_APPUNLOAD (0x10), the
+// reason of the SoftHangupRequest a dialplan announces when it ends.
+const softHangupAppUnload = 16
 
 // runLoop runs priorities. It reports whether the dialplan ended by
 // itself (autofallthrough or an application ending it) rather than by a
@@ -161,6 +182,7 @@ func (ch *Channel) execPriority(p *dialplan.Priority) error {
 		ch.core.log.Debug("pbx: substitution", "channel", ch.Name(), "err", err)
 	}
 	ch.emit(Event{Kind: EventNewexten, App: p.App, AppData: data})
+	ch.setApp(p.App, data)
 	app, ok := ch.core.app(p.App)
 	if !ok {
 		ch.core.log.Warn("pbx: no application", "app", p.App, "channel", ch.Name())

@@ -155,7 +155,7 @@ func (a *Adapter) status(_ context.Context, s *manager.Session, req *ami.Message
 			ami.Header{Key: "DNID", Value: ""},
 			ami.Header{Key: "EffectiveConnectedLineNum", Value: orUnknown(snap.ConnectedLineNum)},
 			ami.Header{Key: "EffectiveConnectedLineName", Value: orUnknown(snap.ConnectedLineName)},
-			ami.Header{Key: "TimeToHangup", Value: "0"},
+			ami.Header{Key: "TimeToHangup", Value: timeToHangup(ch.HangupAt())},
 			ami.Header{Key: "BridgeID", Value: ""},
 			ami.Header{Key: "Application", Value: ci.app},
 			ami.Header{Key: "Data", Value: ci.data},
@@ -211,6 +211,15 @@ func (a *Adapter) coreShowChannels(_ context.Context, s *manager.Session, req *a
 	}
 	s.CompleteList(req, "CoreShowChannelsComplete", len(chs))
 	return nil
+}
+
+// timeToHangup is Status's TimeToHangup: the absolute timeout's deadline in
+// seconds since the epoch, 0 when none is set.
+func timeToHangup(t time.Time) string {
+	if t.IsZero() {
+		return "0"
+	}
+	return strconv.FormatInt(t.Unix(), 10)
 }
 
 // hms formats d as Asterisk's channel durations: "00:00:02".
@@ -273,7 +282,7 @@ func (a *Adapter) getvar(_ context.Context, s *manager.Session, req *ami.Message
 		return nil
 	}
 	core := a.core.Load()
-	var vars dialplan.Vars = globalVars{core}
+	var vars dialplan.Vars = core
 	if cn := req.Get("Channel"); cn != "" {
 		ch, ok := core.Channel(cn)
 		if !ok {
@@ -292,18 +301,8 @@ func (a *Adapter) getvar(_ context.Context, s *manager.Session, req *ami.Message
 	return nil
 }
 
-// globalVars reads the dialplan's global variables, for Getvar without a
-// channel.
-type globalVars struct{ core *pbx.Core }
-
-func (g globalVars) Get(name string) (string, bool) {
-	if dp := g.core.Dialplan(); dp != nil {
-		return dp.Global(name)
-	}
-	return "", false
-}
-
-// setvar is action_setvar on a channel.
+// setvar is action_setvar: a channel variable or function, or a global
+// variable when no channel is named.
 func (a *Adapter) setvar(_ context.Context, s *manager.Session, req *ami.Message) error {
 	name := req.Get("Variable")
 	if name == "" {
@@ -312,9 +311,13 @@ func (a *Adapter) setvar(_ context.Context, s *manager.Session, req *ami.Message
 	}
 	cn := req.Get("Channel")
 	if cn == "" {
-		// The core keeps no global variables that can change at run
-		// time yet.
-		s.Error(req, "Setting global variables is not supported")
+		if strings.HasSuffix(name, ")") {
+			// Asterism's functions all need a channel.
+			s.Error(req, "Variable not set")
+			return nil
+		}
+		a.core.Load().SetGlobal(name, req.Get("Value"))
+		s.Ack(req, "Variable Set")
 		return nil
 	}
 	ch, ok := a.lookup(cn)

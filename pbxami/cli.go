@@ -27,6 +27,14 @@ func (a *Adapter) commands() []*cli.Command {
 			Summary: "Request a hangup on a given channel",
 			Usage:   "Usage: channel request hangup <channel>|<all>\n       Request that a channel be hung up. The hangup takes effect\n       the next time the driver reads or writes from the channel.\n       If 'all' is specified instead of a channel name, all channels\n       will see the hangup request.\n",
 			Run:     a.cliRequestHangup},
+		{Words: []string{"core", "show", "applications"}, MaxArgs: 0,
+			Summary: "Shows registered dialplan applications",
+			Usage:   "Usage: core show applications\n       List applications which are currently available.\n",
+			Run:     a.cliShowApplications},
+		{Words: []string{"core", "show", "application"}, Args: "<application> [<application> [<application> [...]]]", MinArgs: 1, MaxArgs: -1,
+			Summary: "Describe a specific dialplan application",
+			Usage:   "Usage: core show application <application> [<application> [<application> [...]]]\n       Describes a particular application.\n",
+			Run:     a.cliShowApplication},
 		{Words: []string{"dialplan", "show"}, Args: "[[exten@]context]", MaxArgs: 1,
 			Summary: "Show dialplan",
 			Usage:   "Usage: dialplan show [[exten@]context]\n       Show dialplan\n",
@@ -152,6 +160,43 @@ func (a *Adapter) cliShowChannel(_ context.Context, w io.Writer, args []string) 
 	fmt.Fprintf(w, "      Variables:\n")
 	for _, kv := range ch.Vars() {
 		fmt.Fprintf(w, "%s=%s\n", kv[0], kv[1])
+	}
+	return nil
+}
+
+// cliShowApplications is Asterisk's handle_show_applications without a
+// filter.
+func (a *Adapter) cliShowApplications(_ context.Context, w io.Writer, _ []string) error {
+	apps := a.core.Load().Apps()
+	fmt.Fprint(w, "    -= Registered Asterisk Applications =-\n")
+	for _, app := range apps {
+		fmt.Fprintf(w, "  %20s: %s\n", app.Name, synopsis(app))
+	}
+	fmt.Fprintf(w, "    -= %d Applications Registered =-\n", len(apps))
+	return nil
+}
+
+func synopsis(app pbx.AppInfo) string {
+	if app.Synopsis == "" {
+		return "<Synopsis not available>"
+	}
+	return app.Synopsis
+}
+
+// cliShowApplication is Asterisk's handle_show_application, with the
+// synopsis alone (Asterism has no XML documentation).
+func (a *Adapter) cliShowApplication(_ context.Context, w io.Writer, args []string) error {
+	found := 0
+	for _, name := range args {
+		app, ok := a.core.Load().App(name)
+		if !ok {
+			continue
+		}
+		found++
+		fmt.Fprintf(w, "\n  -= Info about application '%s' =- \n\n[Synopsis]\n%s\n\n", app.Name, synopsis(app))
+	}
+	if found == 0 {
+		fmt.Fprint(w, "Your application(s) is (are) not registered\n")
 	}
 	return nil
 }

@@ -19,6 +19,13 @@ const callingPres = "0 (Presentation Allowed, Not Screened)"
 // HandleEvent implements pbx.EventSink: it renders ev as the AMI event
 // Asterisk 20 sends and publishes it.
 func (a *Adapter) HandleEvent(ev pbx.Event) {
+	if ev.Global {
+		// A global variable: Asterisk names no channel.
+		a.m.Publish(&manager.Event{Name: ev.Kind.String(), Class: manager.PermDialplan, Headers: []ami.Header{
+			{Key: "Channel", Value: "none"}, {Key: "Uniqueid", Value: "none"},
+			{Key: "Variable", Value: ev.Variable}, {Key: "Value", Value: ev.Value}}})
+		return
+	}
 	ch := a.track(ev)
 	s := &ev.Channel
 	class := manager.PermCall
@@ -36,6 +43,8 @@ func (a *Adapter) HandleEvent(ev pbx.Event) {
 			ami.Header{Key: "Value", Value: ev.Value})
 	case pbx.EventNewCallerid:
 		h = append(h, ami.Header{Key: "CID-CallingPres", Value: callingPres})
+	case pbx.EventNewAccountCode:
+		h = append(h, ami.Header{Key: "OldAccountCode", Value: ev.OldAccountCode})
 	case pbx.EventHangupRequest, pbx.EventSoftHangupRequest:
 		h = append(h, ami.Header{Key: "Cause", Value: strconv.Itoa(ev.Cause)})
 	case pbx.EventHangup:
@@ -65,9 +74,6 @@ func (a *Adapter) track(ev pbx.Event) *pbx.Channel {
 	var ch *pbx.Channel
 	if ci != nil {
 		ch = ci.ch
-		if ev.Kind == pbx.EventNewexten {
-			ci.app, ci.data = ev.App, ev.AppData
-		}
 		if ev.Kind == pbx.EventHangup {
 			delete(a.chans, id)
 		}

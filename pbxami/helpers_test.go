@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"net"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -124,6 +125,25 @@ func keys(m *ami.Message) []string {
 		ks = append(ks, h.Key)
 	}
 	return ks
+}
+
+// start starts a server as amitest.Start does and, once the test and the
+// server's shutdown are over, checks that every goroutine it started has
+// ended. Tests that use it must not run in parallel.
+func start(t *testing.T, opts ...amitest.Option) *amitest.Server {
+	t.Helper()
+	before := runtime.NumGoroutine()
+	t.Cleanup(func() {
+		deadline := time.Now().Add(10 * time.Second)
+		for runtime.NumGoroutine() > before {
+			if time.Now().After(deadline) {
+				buf := make([]byte, 1<<16)
+				t.Fatalf("%d goroutines left, %d before:\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	})
+	return amitest.Start(t, opts...)
 }
 
 // waitIdle waits until the PBX has no channel left.

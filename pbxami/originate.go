@@ -78,6 +78,9 @@ type originateReq struct {
 	timeout         time.Duration
 	cidNum, cidName string
 	vars            [][2]string // in the order to set them
+	// account, channelID and otherID are Account, ChannelId and
+	// OtherChannelId.
+	account, channelID, otherID string
 }
 
 // originate is action_originate.
@@ -85,11 +88,6 @@ func (a *Adapter) originate(_ context.Context, s *manager.Session, req *ami.Mess
 	o, msg := a.parseOriginate(s, req)
 	if msg != "" {
 		s.Error(req, msg)
-		return nil
-	}
-	if o.app != "" {
-		// The core cannot run a single application on a channel yet.
-		s.Error(req, "Originate with 'Application' is not supported")
 		return nil
 	}
 	if isTrue(req.Get("Async")) {
@@ -113,13 +111,16 @@ func (a *Adapter) originate(_ context.Context, s *manager.Session, req *ami.Mess
 // returns the error message Asterisk would give, if any.
 func (a *Adapter) parseOriginate(s *manager.Session, req *ami.Message) (*originateReq, string) {
 	o := &originateReq{
-		actionID: req.ActionID(),
-		dial:     req.Get("Channel"),
-		context:  req.Get("Context"),
-		exten:    req.Get("Exten"),
-		app:      req.Get("Application"),
-		data:     req.Get("Data"),
-		timeout:  DefaultOriginateTimeout,
+		actionID:  req.ActionID(),
+		dial:      req.Get("Channel"),
+		context:   req.Get("Context"),
+		exten:     req.Get("Exten"),
+		app:       req.Get("Application"),
+		data:      req.Get("Data"),
+		timeout:   DefaultOriginateTimeout,
+		account:   req.Get("Account"),
+		channelID: req.Get("ChannelId"),
+		otherID:   req.Get("OtherChannelId"),
 	}
 	if o.dial == "" {
 		return nil, "Channel not specified"
@@ -153,7 +154,7 @@ func (a *Adapter) parseOriginate(s *manager.Session, req *ami.Message) (*origina
 	if o.app != "" && !originateAllowed(o.app, o.data, writePerm(s)) {
 		return nil, "Originate Access Forbidden: app or data blacklisted"
 	}
-	if len(req.Get("ChannelId")) > MaxPublicUniqueID || len(req.Get("OtherChannelId")) > MaxPublicUniqueID {
+	if len(o.channelID) > MaxPublicUniqueID || len(o.otherID) > MaxPublicUniqueID {
 		return nil, fmt.Sprintf("Uniqueid length exceeds maximum of %d", MaxPublicUniqueID)
 	}
 	if o.app == "" {
@@ -206,10 +207,12 @@ type dialResult struct {
 }
 
 // dial requests the channel, calls it and, once it answers, starts its
-// dialplan at the requested place. On failure nothing is left running.
+// dialplan at the requested place, or runs the requested application on it.
+// On failure nothing is left running.
 func (a *Adapter) dial(o *originateReq) dialResult {
 	core := a.core.Load()
-	ch, err := core.RequestDial(o.dial, nil)
+	ch, err := core.RequestDialWith(o.dial, nil, pbx.RequestOptions{
+		AccountCode: o.account, Uniqueid: o.channelID, OtherUniqueid: o.otherID})
 	if err != nil {
 		return dialResult{reason: reasonNone}
 	}
@@ -233,7 +236,13 @@ func (a *Adapter) dial(o *originateReq) dialResult {
 		return dialResult{reason: reason}
 	}
 	snap := ch.Snapshot()
-	if err := core.StartPBX(ch, o.context, o.exten, o.priority); err != nil {
+	if o.app != "" {
+		err = core.RunApp(ch, o.app, o.data)
+	} else {
+		err = core.StartPBX(ch, o.context, o.exten, o.priority)
+	}
+	if err != nil {
+		a.opts.Logger.Warn("pbxami: originate", "channel", snap.Name, "err", err)
 		ch.Hangup(pbx.CauseNormalClearing)
 		return dialResult{reason: reasonHangup}
 	}

@@ -44,8 +44,9 @@ type Adapter struct {
 	wg sync.WaitGroup // async Originates in flight
 }
 
-// chanInfo is what the AMI needs of a channel that the core does not keep:
-// when it was created and the application it runs now.
+// chanInfo is what the AMI needs of a channel that the core does not keep
+// (when it was created), with the application it runs now, filled in by
+// [Adapter.info].
 type chanInfo struct {
 	ch       *pbx.Channel // nil until the core lists it
 	created  time.Time
@@ -121,11 +122,13 @@ func (a *Adapter) ProcessedCalls() int {
 // info returns what the adapter knows of ch (a zero chanInfo if nothing).
 func (a *Adapter) info(ch *pbx.Channel) chanInfo {
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	if ci := a.chans[ch.Uniqueid()]; ci != nil {
-		return *ci
+	ci := chanInfo{created: a.now()}
+	if c := a.chans[ch.Uniqueid()]; c != nil {
+		ci = *c
 	}
-	return chanInfo{created: a.now()}
+	a.mu.Unlock()
+	ci.app, ci.data = ch.Application()
+	return ci
 }
 
 // channels returns the live channels sorted by uniqueid sequence, oldest first.

@@ -19,7 +19,7 @@ const refDir = "../testdata/asterisk-20.20.1"
 // originate-async-exten.txt): the response, then the channels' events with
 // Asterisk's header blocks, and OriginateResponse.
 func TestOriginateAsyncExten(t *testing.T) {
-	srv := amitest.Start(t)
+	srv := start(t)
 	c := dial(t, srv)
 	r := c.do("Originate", "Channel", "Local/600@default", "Context", "default", "Exten", "2000",
 		"Priority", "1", "CallerID", `"Async Test" <5553>`, "Timeout", "15000", "Async", "true",
@@ -99,7 +99,7 @@ func TestOriginateAsyncExten(t *testing.T) {
 // Originate to an extension, synchronously: the answer comes once the phone
 // has answered; Hangup by name as in hangup.txt.
 func TestOriginateSyncAndHangup(t *testing.T) {
-	srv := amitest.Start(t)
+	srv := start(t)
 	c := dial(t, srv)
 	r := c.do("Originate", "Channel", "Sim/100", "Context", "default", "Exten", "2000", "Priority", "1")
 	if r.Get("Response") != "Success" || r.Get("Message") != "Originate successfully queued" {
@@ -142,7 +142,7 @@ func TestOriginateSyncAndHangup(t *testing.T) {
 // Bad Originates get Asterisk's errors (originate-bad.txt) and leave no
 // channel behind.
 func TestOriginateBad(t *testing.T) {
-	srv := amitest.Start(t, amitest.ManagerConf(amitest.DefaultManagerConf+`
+	srv := start(t, amitest.ManagerConf(amitest.DefaultManagerConf+`
 [orig]
 secret = origpw
 read = all
@@ -209,7 +209,7 @@ func dialAs(t *testing.T, srv *amitest.Server, user, secret string) *conn {
 // Status and CoreShowChannels frame their lists as status-*.txt and
 // coreshowchannels.txt show.
 func TestStatusAndCoreShowChannels(t *testing.T) {
-	srv := amitest.Start(t)
+	srv := start(t)
 	c := dial(t, srv)
 	resp, items := c.list("Status")
 	checkKeys(t, resp, "Response", "ActionID", "EventList", "Message")
@@ -281,7 +281,7 @@ func TestStatusAndCoreShowChannels(t *testing.T) {
 // Getvar and Setvar as getvar-setvar.txt: globals without a channel,
 // channel variables and functions with one.
 func TestGetvarSetvar(t *testing.T) {
-	srv := amitest.Start(t)
+	srv := start(t)
 	c := dial(t, srv)
 	r := c.do("Getvar", "Variable", "TESTGLOBAL")
 	checkKeys(t, r, "Response", "ActionID", "Variable", "Value")
@@ -326,7 +326,7 @@ func TestGetvarSetvar(t *testing.T) {
 // AbsoluteTimeout as absolutetimeout.txt: "Timeout Set", then the channel is
 // asked to hang up when it fires.
 func TestAbsoluteTimeout(t *testing.T) {
-	srv := amitest.Start(t)
+	srv := start(t)
 	c := dial(t, srv)
 	c.do("Originate", "Channel", "Local/2000@default", "Context", "default", "Exten", "2000", "Priority", "1", "Async", "true")
 	two := c.event("VarSet", "Variable", "TESTVAR").Get("Channel")
@@ -348,7 +348,7 @@ func TestAbsoluteTimeout(t *testing.T) {
 
 // channelvars of manager.conf add ChanVariable lines to the snapshot block.
 func TestChanVariable(t *testing.T) {
-	srv := amitest.Start(t, amitest.ManagerConf(strings.Replace(amitest.DefaultManagerConf,
+	srv := start(t, amitest.ManagerConf(strings.Replace(amitest.DefaultManagerConf,
 		"[general]\n", "[general]\nchannelvars = TESTVAR,CHANNEL(state)\n", 1)))
 	c := dial(t, srv)
 	c.do("Originate", "Channel", "Local/2000@default", "Context", "default", "Exten", "600", "Priority", "1", "Async", "true")
@@ -363,7 +363,7 @@ func TestChanVariable(t *testing.T) {
 
 // The CLI commands: core show channels prints command.txt's empty table.
 func TestCLI(t *testing.T) {
-	srv := amitest.Start(t)
+	srv := start(t)
 	run := func(line string) string {
 		var out bytes.Buffer
 		if err := srv.Manager.CLI().Run(context.Background(), line, &out); err != nil {
@@ -415,7 +415,7 @@ func TestCLI(t *testing.T) {
 
 // The dialplan reloads from the config directory, atomically.
 func TestDialplanReload(t *testing.T) {
-	srv := amitest.Start(t)
+	srv := start(t)
 	c := dial(t, srv)
 	if r := c.do("Originate", "Channel", "Local/600@default", "Context", "default", "Exten", "4000", "Priority", "1"); r.Get("Message") != "Extension does not exist." {
 		t.Fatalf("before reload: %v", r)
@@ -444,7 +444,7 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			srv := amitest.Start(t, amitest.ConfigDir(filepath.Join(refDir, "etc")), amitest.SystemName("refast"))
+			srv := start(t, amitest.ConfigDir(filepath.Join(refDir, "etc")), amitest.SystemName("refast"))
 			transcript.Replay(t, tr, func() (net.Conn, error) { return net.Dial("tcp", srv.Addr) }, transcript.Options{
 				Secrets: map[string]string{"admin": "adminpw"},
 				Order:   transcript.EventsBetweenResponses,

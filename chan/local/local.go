@@ -51,13 +51,14 @@ func (*Tech) Request(core *pbx.Core, ch *pbx.Channel, resource string) (pbx.Endp
 	if err != nil {
 		return nil, &pbx.CauseError{Cause: pbx.CauseRequestedChanUnavail, Err: fmt.Errorf("%w: %w", pbx.ErrChanUnavail, err)}
 	}
-	base := fmt.Sprintf("Local/%s@%s-%08x", exten, context, core.NextSeq())
+	base := fmt.Sprintf("Local/%s@%s-%08x", exten, context, ch.Seq())
 	p := &pair{core: core, exten: exten, context: context, one: ch}
 	ch.SetName(base + ";1")
 	ch.SetLocation(context, exten, 1)
 	ch.Publish()
 	p.two = core.NewChannel(pbx.ChannelConfig{
 		Name:     base + ";2",
+		Uniqueid: ch.OtherUniqueid(),
 		State:    pbx.StateRing,
 		Context:  context,
 		Exten:    exten,
@@ -94,7 +95,10 @@ func (h *half) other() *pbx.Channel {
 }
 
 // Call starts ;2's dialplan. It fails, as Asterisk's local_call does,
-// when exten@context does not exist.
+// when exten@context does not exist. Before the dialplan starts, ;2 gets
+// ;1's variables and, as in Asterisk's ast_unreal_call_setup, ;1's
+// connected line as its caller ID and ;1's caller ID as its connected
+// line.
 func (h *half) Call(dest string, timeout time.Duration) error {
 	if !h.first {
 		return errors.New("local: the ;2 half cannot be called")
@@ -110,10 +114,17 @@ func (h *half) Call(dest string, timeout time.Duration) error {
 	if p.gone || p.started {
 		return errors.New("local: channel already called or gone")
 	}
+	// ast_unreal_call_setup: the variables, then one update of ;2's
+	// parties: its caller ID is ;1's connected line, its connected line
+	// ;1's caller ID, and the account code crosses over.
 	p.two.CopyVars(p.one)
-	if num != "" || name != "" {
-		p.two.SetCallerID(num, name)
-	}
+	connNum, connName := p.one.ConnectedLine()
+	acct := p.one.AccountCode()
+	p.two.Apply(pbx.Update{
+		CallerID:      &pbx.Party{Num: connNum, Name: connName},
+		AccountCode:   &acct,
+		ConnectedLine: &pbx.Party{Num: num, Name: name},
+	})
 	if err := p.core.StartPBX(p.two, p.context, p.exten, 1); err != nil {
 		return err
 	}
