@@ -592,6 +592,29 @@ func (ch *Channel) Read(ctx context.Context) (media.Frame, error) {
 	}
 }
 
+// takeQueuedAnswer removes the queued frames up to an Answer, if one is
+// queued, and acts on it; it reports whether there was one.
+func (ch *Channel) takeQueuedAnswer() bool {
+	ch.mu.Lock()
+	found := -1
+	for i := 0; i < ch.qLen; i++ {
+		f := ch.q[(ch.qHead+i)%len(ch.q)]
+		if f.Type == media.FrameControl && f.Control == media.ControlAnswer {
+			found = i
+			break
+		}
+	}
+	if found < 0 {
+		ch.mu.Unlock()
+		return false
+	}
+	ch.qHead = (ch.qHead + found + 1) % len(ch.q)
+	ch.qLen -= found + 1
+	ch.mu.Unlock()
+	ch.handleControl(media.ControlFrame(media.ControlAnswer))
+	return true
+}
+
 func (ch *Channel) handleControl(f media.Frame) {
 	if f.Type != media.FrameControl {
 		return
@@ -683,6 +706,13 @@ func (ch *Channel) Dial(ctx context.Context, timeout time.Duration) error {
 		case errors.Is(err, context.DeadlineExceeded):
 			return &CauseError{Cause: CauseNoAnswer, Err: ErrNoAnswer}
 		case errors.Is(err, ErrHangup):
+			// The far end may have answered and hung up at once (a Local
+			// ;2 running Answer, Hangup): the answer waits in the queue,
+			// and it counts, as in Asterisk, where the answer is read
+			// before the hangup that follows it.
+			if ch.takeQueuedAnswer() {
+				return nil
+			}
 			cause := ch.Cause()
 			if cause == 0 {
 				cause = CauseNormalClearing

@@ -90,9 +90,10 @@ func (a *Adapter) hangup(_ context.Context, s *manager.Session, req *ami.Message
 	}
 	n := 0
 	for _, nm := range names {
-		if core.Hangup(nm, cause) != nil {
-			continue
-		}
+		// Every channel that matched is listed, as Asterisk lists the
+		// channels it found: one may already be gone because hanging up
+		// its Local partner took it along.
+		core.Hangup(nm, cause)
 		msg := ami.NewMessage("Event", "ChannelHungup", "Channel", nm)
 		if id := req.ActionID(); id != "" {
 			msg.Add("ActionID", id)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/asterism-pbx/asterism/ami"
 	"github.com/asterism-pbx/asterism/amitest"
 	"github.com/asterism-pbx/asterism/internal/transcript"
 )
@@ -455,4 +456,32 @@ func TestGolden(t *testing.T) {
 			waitIdle(t, srv)
 		})
 	}
+}
+
+// TestOriginateAnswerThenHangupIsSuccess pins a race found by amibench's
+// originate run: when Local's ;2 answers and hangs up at once (the bench
+// context: Answer, Hangup), the answer queued on ;1 before the hangup
+// still counts, as in Asterisk, so every OriginateResponse is Success.
+func TestOriginateAnswerThenHangupIsSuccess(t *testing.T) {
+	srv := start(t, amitest.ExtensionsConf(amitest.DefaultExtensionsConf+`
+[bench]
+exten => 200,1,Answer()
+ same => n,Hangup()
+exten => 201,1,NoOp(bench)
+ same => n,Hangup()
+`))
+	c := dial(t, srv)
+	const n = 50
+	ids := map[string]bool{}
+	for range n {
+		r := c.do("Originate", "Channel", "Local/200@bench", "Context", "bench", "Exten", "201", "Priority", "1", "Async", "true")
+		ids[r.ActionID()] = true
+	}
+	for got := 0; got < n; got++ {
+		ev := c.wait(func(m *ami.Message) bool { return m.Get("Event") == "OriginateResponse" && ids[m.ActionID()] })
+		if ev.Get("Response") != "Success" || ev.Get("Reason") != "4" {
+			t.Fatalf("OriginateResponse %d: %v", got, ev)
+		}
+	}
+	waitIdle(t, srv)
 }
