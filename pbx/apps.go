@@ -31,6 +31,7 @@ func registerApps(c *Core) {
 		"Congestion": func(ch *Channel, data string) error {
 			return appBusy(ch, data, media.ControlCongestion, CauseNormalCircuitCongestion)
 		},
+		"Dial":          appDial,
 		"Echo":          appEcho,
 		"Playback":      appPlayback,
 		"Playtones":     appPlaytones,

@@ -904,28 +904,61 @@ func (ch *Channel) absoluteTimeout() {
 // application returns and the dialplan goes on there; a channel that runs
 // no dialplan starts one there.
 func (ch *Channel) AsyncGoto(context, exten string, priority int) error {
-	ch.mu.Lock()
-	if ch.hungUp {
+	return AsyncGotoAll(Goto{ch, context, exten, priority})
+}
+
+// Goto is a place to send a channel with [AsyncGotoAll].
+type Goto struct {
+	Channel        *Channel
+	Context, Exten string
+	Priority       int
+}
+
+// AsyncGotoAll redirects several channels together, as a Redirect with
+// ExtraChannel does: every channel is marked before any is woken, so two
+// channels bridged together both leave the bridge for their new places
+// (neither is hung up as the other's partner). It fails with ErrNoChannel,
+// changing nothing, if one of them has hung up.
+func AsyncGotoAll(gs ...Goto) error {
+	var start []Goto
+	for i, g := range gs {
+		ch := g.Channel
+		ch.mu.Lock()
+		if ch.hungUp {
+			ch.mu.Unlock()
+			for _, done := range gs[:i] {
+				done.Channel.mu.Lock()
+				done.Channel.gotoNext = nil
+				done.Channel.mu.Unlock()
+			}
+			return ErrNoChannel
+		}
+		if g.Context == "" {
+			g.Context = ch.context
+		}
+		if g.Exten == "" {
+			g.Exten = ch.exten
+		}
+		if g.Priority < 1 {
+			g.Priority = 1
+		}
+		if ch.pbx {
+			ch.gotoNext = &location{g.Context, g.Exten, g.Priority}
+		} else {
+			start = append(start, g)
+		}
 		ch.mu.Unlock()
-		return ErrNoChannel
 	}
-	if context == "" {
-		context = ch.context
+	for _, g := range gs {
+		g.Channel.signal()
 	}
-	if exten == "" {
-		exten = ch.exten
+	var first error
+	for _, g := range start {
+		if err := g.Channel.core.StartPBX(g.Channel, g.Context, g.Exten, g.Priority); err != nil && first == nil {
+			first = err
+		}
 	}
-	if priority < 1 {
-		priority = 1
-	}
-	if ch.pbx {
-		ch.gotoNext = &location{context, exten, priority}
-		ch.mu.Unlock()
-		ch.signal()
-		return nil
-	}
-	ch.mu.Unlock()
-	return ch.core.StartPBX(ch, context, exten, priority)
+	return first
 }
 
 func (ch *Channel) hasPBX() bool {

@@ -14,6 +14,12 @@
 // never blocks a technology) until read with [Channel.Read]; frames to the
 // far end go through [Channel.Write].
 //
+// The Dial application calls destinations in parallel (DialBegin, DialEnd)
+// and joins the caller with the one that answers in a two-party
+// [Core.Bridge] (BridgeCreate, BridgeEnter, BridgeLeave, BridgeDestroy).
+// [AsyncGotoAll] redirects several channels at once, so that both legs of a
+// bridge leave it for the dialplan (AMI Redirect with ExtraChannel).
+//
 // The core knows nothing of AMI text. Everything that happens to a channel
 // is reported as a typed [Event] carrying a [Snapshot] of the channel, to
 // one [EventSink]; the manager renders them. The events of one channel reach

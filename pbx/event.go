@@ -46,9 +46,17 @@ const (
 	EventHangup
 	EventNewConnectedLine
 	EventNewAccountCode
+	EventDialBegin
+	EventDialState
+	EventDialEnd
+	EventBridgeCreate
+	EventBridgeEnter
+	EventBridgeLeave
+	EventBridgeDestroy
 )
 
-var kindNames = [...]string{"", "Newchannel", "Newstate", "Newexten", "VarSet", "NewCallerid", "HangupRequest", "SoftHangupRequest", "Hangup", "NewConnectedLine", "NewAccountCode"}
+var kindNames = [...]string{"", "Newchannel", "Newstate", "Newexten", "VarSet", "NewCallerid", "HangupRequest", "SoftHangupRequest", "Hangup", "NewConnectedLine", "NewAccountCode",
+	"DialBegin", "DialState", "DialEnd", "BridgeCreate", "BridgeEnter", "BridgeLeave", "BridgeDestroy"}
 
 // String returns the AMI name of the event ("Newchannel" …).
 func (k EventKind) String() string {
@@ -101,6 +109,18 @@ type Event struct {
 	// Hangup also has its text ("Normal Clearing").
 	Cause     int
 	CauseText string
+
+	// DialBegin, DialState, DialEnd: Channel is the caller, Dest the
+	// channel called; DialString is the resource dialled ("100" of
+	// "Sim/100"); DialStatus is DialState's and DialEnd's status
+	// (RINGING, ANSWER, BUSY …).
+	Dest       *Snapshot
+	DialString string
+	DialStatus string
+
+	// Bridge*: the bridge as it is after the change. BridgeCreate and
+	// BridgeDestroy have no channel (Channel is the zero Snapshot).
+	Bridge *BridgeSnapshot
 }
 
 // EventSink receives the core's events. HandleEvent is called

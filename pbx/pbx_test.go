@@ -123,6 +123,21 @@ exten => T,1,Set(TIMEDOUT=yes)
 
 [invalid]
 exten => i,1,Set(WAS=${INVALID_EXTEN})
+
+[dial]
+exten => tone2k,1,Dial(Sim/tone2k,5)
+exten => busy,1,Dial(Sim/busy,5)
+exten => never,1,Dial(Sim/never,0.2)
+exten => unavail,1,Dial(Sim/nosuch&Bogus/1)
+exten => multi,1,Dial(Sim/never&Sim/tone2k,5,rtT)
+exten => short,1,Dial(Sim/short,5)
+ same => n,Set(AFTER=yes)
+exten => shortg,1,Dial(Sim/short,5,g)
+ same => n,Set(AFTER=yes)
+
+[echo]
+exten => s,1,Answer()
+ same => n,Echo()
 `
 
 const testSimConf = `
@@ -142,6 +157,10 @@ answer=reject
 
 [never]
 answer=noanswer
+
+[tone2k]
+answer=30ms
+play=tone:2000
 
 [short]
 answer=0

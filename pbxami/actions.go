@@ -26,6 +26,8 @@ func (a *Adapter) actions() []*manager.Action {
 			Synopsis: "List currently active channels.", Handler: a.coreShowChannels},
 		{Name: "AbsoluteTimeout", Perm: manager.PermSystem | manager.PermCall,
 			Synopsis: "Set absolute timeout.", Handler: a.absoluteTimeout},
+		{Name: "Redirect", Perm: manager.PermCall,
+			Synopsis: "Redirect (transfer) a call.", Handler: a.redirect},
 		{Name: "Getvar", Perm: manager.PermCall | manager.PermReporting,
 			Synopsis: "Gets a channel variable or function value.", Handler: a.getvar},
 		{Name: "Setvar", Perm: manager.PermCall,

@@ -26,11 +26,32 @@ func (a *Adapter) HandleEvent(ev pbx.Event) {
 			{Key: "Variable", Value: ev.Variable}, {Key: "Value", Value: ev.Value}}})
 		return
 	}
+	if ev.Bridge != nil && ev.Channel.Uniqueid == "" {
+		// BridgeCreate, BridgeDestroy: the bridge alone.
+		a.m.Publish(&manager.Event{Name: ev.Kind.String(), Class: manager.PermCall,
+			Headers: bridgeHeaders(make([]ami.Header, 0, 7), ev.Bridge)})
+		return
+	}
 	ch := a.track(ev)
 	s := &ev.Channel
 	class := manager.PermCall
-	h := make([]ami.Header, 0, 20)
-	h = a.snapshotHeaders(h, s, ch)
+	h := make([]ami.Header, 0, 40)
+	switch ev.Kind {
+	case pbx.EventBridgeEnter, pbx.EventBridgeLeave:
+		h = bridgeHeaders(h, ev.Bridge)
+		h = a.snapshotHeaders(h, s, ch)
+	case pbx.EventDialState, pbx.EventDialEnd:
+		// Asterisk's DialState and DialEnd: the caller, then the Dest block.
+		h = a.snapshotHeaders(h, s, ch)
+		h = a.destHeaders(h, ev.Dest)
+		h = append(h, ami.Header{Key: "DialStatus", Value: ev.DialStatus})
+	case pbx.EventDialBegin:
+		h = a.snapshotHeaders(h, s, ch)
+		h = a.destHeaders(h, ev.Dest)
+		h = append(h, ami.Header{Key: "DialString", Value: ev.DialString})
+	default:
+		h = a.snapshotHeaders(h, s, ch)
+	}
 	switch ev.Kind {
 	case pbx.EventNewexten:
 		class = manager.PermDialplan
@@ -141,4 +162,37 @@ func (a *Adapter) readVar(ch *pbx.Channel, name string) string {
 	}
 	v, _ := ch.Get(name)
 	return v
+}
+
+// bridgeHeaders appends the bridge block (Asterisk's
+// ast_manager_build_bridge_state_string); an empty creator or name is
+// written "<unknown>".
+func bridgeHeaders(h []ami.Header, b *pbx.BridgeSnapshot) []ami.Header {
+	return append(h,
+		ami.Header{Key: "BridgeUniqueid", Value: b.Uniqueid},
+		ami.Header{Key: "BridgeType", Value: b.Type},
+		ami.Header{Key: "BridgeTechnology", Value: b.Technology},
+		ami.Header{Key: "BridgeCreator", Value: orUnknown(b.Creator)},
+		ami.Header{Key: "BridgeName", Value: orUnknown(b.Name)},
+		ami.Header{Key: "BridgeNumChannels", Value: strconv.Itoa(b.NumChannels)},
+		ami.Header{Key: "BridgeVideoSourceMode", Value: b.VideoSourceMode},
+	)
+}
+
+// destHeaders appends the snapshot block of a dialled channel with the
+// prefix "Dest" and its ChanVariable lines as "DestChanVariable".
+func (a *Adapter) destHeaders(h []ami.Header, d *pbx.Snapshot) []ami.Header {
+	if d == nil {
+		return h
+	}
+	var ch *pbx.Channel
+	if core := a.core.Load(); core != nil {
+		ch, _ = core.ChannelByID(d.Uniqueid)
+	}
+	start := len(h)
+	h = a.snapshotHeaders(h, d, ch)
+	for i := start; i < len(h); i++ {
+		h[i].Key = "Dest" + h[i].Key
+	}
+	return h
 }

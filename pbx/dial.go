@@ -1,0 +1,276 @@
+package pbx
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/asterism-pbx/asterism/dialplan"
+	"github.com/asterism-pbx/asterism/media"
+)
+
+// The DIALSTATUS values of the Dial application (and DialEnd's DialStatus).
+const (
+	DialAnswer      = "ANSWER"
+	DialBusy        = "BUSY"
+	DialNoAnswer    = "NOANSWER"
+	DialCancel      = "CANCEL"
+	DialCongestion  = "CONGESTION"
+	DialChanUnavail = "CHANUNAVAIL"
+)
+
+// dialStatus maps the error of [Channel.Dial] to a DIALSTATUS, as
+// Asterisk's app_dial does with the cause of an outgoing channel that
+// failed.
+func dialStatus(err error) string {
+	switch {
+	case err == nil:
+		return DialAnswer
+	case errors.Is(err, context.Canceled):
+		return DialCancel
+	case errors.Is(err, ErrBusy):
+		return DialBusy
+	case errors.Is(err, ErrNoAnswer):
+		return DialNoAnswer
+	case errors.Is(err, ErrCongestion):
+		return DialCongestion
+	case errors.Is(err, ErrChanUnavail):
+		return DialChanUnavail
+	}
+	switch CauseOf(err) {
+	case CauseUserBusy:
+		return DialBusy
+	case CauseNoAnswer, CauseNoUserResponse:
+		return DialNoAnswer
+	case CauseNormalCircuitCongestion, CauseSwitchCongestion:
+		return DialCongestion
+	case CauseRequestedChanUnavail, CauseNoRouteDestination, CauseUnallocated:
+		return DialChanUnavail
+	}
+	return DialNoAnswer
+}
+
+// dialOptions are the options of Dial that Asterism acts on.
+type dialOptions struct {
+	ringing bool // r: indicate ringing to the caller
+	goOn    bool // g: go on in the dialplan when the called party hangs up
+}
+
+// parseDialOptions reads Dial's option letters; an option's "(…)" argument
+// is skipped. t and T (DTMF transfer features) are accepted and ignored.
+func parseDialOptions(s string) dialOptions {
+	var o dialOptions
+	depth := 0
+	for _, r := range s {
+		switch {
+		case r == '(':
+			depth++
+		case r == ')':
+			if depth > 0 {
+				depth--
+			}
+		case depth > 0:
+		case r == 'r':
+			o.ringing = true
+		case r == 'g':
+			o.goOn = true
+		}
+	}
+	return o
+}
+
+type dialLeg struct {
+	ch   *Channel
+	dial string
+	err  error
+}
+
+// appDial is Dial(Tech/res&Tech/res,timeout,options): it calls every
+// destination at once, bridges the caller with the first to answer and
+// hangs up the others (cause 26, answered elsewhere), setting DIALSTATUS.
+// After the bridge the caller hangs up, or goes on with option g when the
+// called party left first.
+func appDial(ch *Channel, data string) error {
+	args := dialplan.SplitArgs(data, ',', 3)
+	var timeout time.Duration
+	var opts dialOptions
+	if len(args) > 1 && strings.TrimSpace(args[1]) != "" {
+		if d, ok := parseSeconds(args[1]); ok {
+			timeout = d
+		}
+	}
+	if len(args) > 2 {
+		opts = parseDialOptions(args[2])
+	}
+	core := ch.core
+	if strings.TrimSpace(args[0]) == "" {
+		core.log.Warn("pbx: Dial requires an argument (technology/resource)", "channel", ch.Name())
+		return errEndDialplan
+	}
+
+	ctx, cancel := context.WithCancel(ch.Ctx())
+	defer cancel()
+	var legs []*dialLeg
+	status := DialChanUnavail
+	for _, d := range strings.Split(args[0], "&") {
+		tech, res, ok := strings.Cut(strings.TrimSpace(d), "/")
+		if !ok || tech == "" {
+			core.log.Warn("pbx: Dial argument takes format (technology/resource)", "channel", ch.Name(), "dest", d)
+			continue
+		}
+		callee, err := core.Request(tech, res, ch)
+		if err != nil {
+			core.log.Debug("pbx: Dial request failed", "channel", ch.Name(), "dest", d, "err", err)
+			continue
+		}
+		dest := callee.Snapshot()
+		ch.emit(Event{Kind: EventDialBegin, Dest: &dest, DialString: res})
+		legs = append(legs, &dialLeg{ch: callee, dial: res})
+	}
+	if len(legs) == 0 {
+		ch.SetVar("DIALSTATUS", status)
+		return nil
+	}
+	if opts.ringing {
+		_ = ch.Indicate(media.ControlRinging)
+	}
+
+	dialCtx := ctx
+	if timeout > 0 {
+		var c2 context.CancelFunc
+		dialCtx, c2 = context.WithTimeout(ctx, timeout)
+		defer c2()
+	}
+	dialCtx, stopDialing := context.WithCancel(dialCtx)
+	defer stopDialing()
+	readCtx, stopRead := context.WithCancel(ctx)
+	defer stopRead()
+
+	results := make(chan *dialLeg, len(legs))
+	for _, l := range legs {
+		go func() {
+			l.err = l.ch.Dial(dialCtx, 0)
+			results <- l
+		}()
+	}
+	var (
+		mu     sync.Mutex
+		winner *dialLeg
+		last   string
+	)
+	collected := make(chan struct{})
+	go func() {
+		defer close(collected)
+		defer stopRead()
+		for range legs {
+			l := <-results
+			mu.Lock()
+			if l.err == nil && winner == nil && l.ch.claim(context.Background()) == nil {
+				winner = l
+				mu.Unlock()
+				stopDialing()
+				dest := l.ch.Snapshot()
+				ch.emit(Event{Kind: EventDialEnd, Dest: &dest, DialString: l.dial, DialStatus: DialAnswer})
+				continue
+			}
+			answered := winner != nil
+			mu.Unlock()
+			st := dialStatus(l.err)
+			if l.err == nil {
+				st = DialCancel
+			}
+			cause := CauseOf(l.err)
+			if st == DialCancel {
+				cause = CauseNormalClearing
+				if answered {
+					cause = CauseAnsweredElsewhere
+				}
+			}
+			mu.Lock()
+			last = st
+			mu.Unlock()
+			dest := l.ch.Snapshot()
+			ch.emit(Event{Kind: EventDialEnd, Dest: &dest, DialString: l.dial, DialStatus: st})
+			l.ch.Hangup(cause)
+		}
+	}()
+
+	// The caller's frames are read (and dropped) while the others ring,
+	// so that its hangup or redirect is seen at once.
+	var callerErr error
+	for {
+		_, err := ch.Read(readCtx)
+		if err != nil {
+			if readCtx.Err() == nil || errors.Is(err, ErrHangup) || errors.Is(err, ErrAsyncGoto) {
+				callerErr = err
+			}
+			break
+		}
+	}
+	if callerErr != nil {
+		stopDialing()
+	}
+	<-collected
+
+	if callerErr != nil {
+		if winner != nil {
+			winner.ch.Hangup(CauseNormalClearing)
+			ch.SetVar("DIALSTATUS", DialAnswer)
+		} else {
+			ch.SetVar("DIALSTATUS", DialCancel)
+		}
+		return callerErr
+	}
+	if winner == nil {
+		ch.SetVar("DIALSTATUS", last)
+		return nil
+	}
+
+	callee := winner.ch
+	if err := ch.Answer(); err != nil {
+		callee.Hangup(CauseNormalClearing)
+		return err
+	}
+	left, err := core.Bridge(ch.Ctx(), ch, callee)
+	// The called party goes where it was redirected, or hangs up.
+	if callee.redirected() {
+		callee.adoptPBX()
+	} else {
+		callee.Hangup(CauseNormalClearing)
+	}
+	ch.SetVar("DIALSTATUS", DialAnswer)
+	// Both may have left together (a dual redirect): the caller's own
+	// state decides.
+	switch {
+	case ch.redirected():
+		return ErrAsyncGoto
+	case ch.HangupRequested():
+		return ErrHangup
+	case left == ch:
+		return err
+	}
+	if opts.goOn {
+		return nil
+	}
+	return errEndDialplan
+}
+
+// redirected reports whether a redirect waits for the channel.
+func (ch *Channel) redirected() bool {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	return ch.gotoNext != nil && !ch.hungUp && !ch.softHup
+}
+
+// adoptPBX starts the dialplan of a channel that a Dial claimed (the
+// called party of a bridge) where its pending redirect sends it.
+func (ch *Channel) adoptPBX() {
+	c := ch.core
+	c.running.Add(1)
+	go func() {
+		defer c.running.Done()
+		ch.runPBX(context.Background())
+	}()
+}

@@ -1,0 +1,192 @@
+package pbx_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/asterism-pbx/asterism/pbx"
+)
+
+// tail returns the last n samples the phone on the channel called name
+// heard.
+func (e *env) tail(t *testing.T, name string, n int) []int16 {
+	t.Helper()
+	rec, ok := e.sim.Recording(name)
+	if !ok {
+		t.Fatalf("no recording of %s", name)
+	}
+	s := rec.Samples()
+	if len(s) < n {
+		t.Fatalf("%s heard %d samples, want %d", name, len(s), n)
+	}
+	return s[len(s)-n:]
+}
+
+// hears waits until the phone on name hears freq louder than other.
+func (e *env) hears(t *testing.T, name string, freq, other float64) {
+	t.Helper()
+	waitFor(t, name+" to hear its partner", func() bool {
+		rec, _ := e.sim.Recording(name)
+		if rec == nil || len(rec.Samples()) < 1600 {
+			return false
+		}
+		s := e.tail(t, name, 1600)
+		return amplitude(s, freq) > 1000 && amplitude(s, freq) > 10*amplitude(s, other)
+	})
+}
+
+// bridgeKinds returns the Bridge* events in order, with the channel.
+func (e *env) bridgeKinds() string {
+	var b []string
+	for _, ev := range e.rec.all() {
+		if ev.Bridge != nil {
+			b = append(b, strings.TrimSpace(ev.Kind.String()+" "+ev.Channel.Name))
+		}
+	}
+	return strings.Join(b, ", ")
+}
+
+// The seed's scenario in the core: a phone playing 1 kHz dials one
+// playing 2 kHz; each hears the other through the bridge. Both are then
+// redirected together to an Echo and each hears itself.
+func TestDialBridgeRedirect(t *testing.T) {
+	e := newEnv(t)
+	a := e.dial(t, "Sim/tone")
+	if err := e.core.StartPBX(a, "dial", "tone2k", 1); err != nil {
+		t.Fatal(err)
+	}
+	begin := e.rec.waitEvent(t, a.Name(), isKind(pbx.EventDialBegin))
+	if begin.Dest == nil || begin.DialString != "tone2k" || begin.Dest.Linkedid != a.Uniqueid() {
+		t.Fatalf("DialBegin: %+v", begin)
+	}
+	bName := begin.Dest.Name
+	end := e.rec.waitEvent(t, a.Name(), isKind(pbx.EventDialEnd))
+	if end.DialStatus != "ANSWER" || end.Dest.Name != bName {
+		t.Errorf("DialEnd: %+v", end)
+	}
+	waitFor(t, "both in the bridge", func() bool { return strings.Count(e.bridgeKinds(), "BridgeEnter") == 2 })
+	e.hears(t, a.Name(), 2000, 1000)
+	e.hears(t, bName, 1000, 2000)
+
+	b, ok := e.core.Channel(bName)
+	if !ok {
+		t.Fatal("called channel gone")
+	}
+	if err := pbx.AsyncGotoAll(pbx.Goto{Channel: a, Context: "echo", Exten: "s"},
+		pbx.Goto{Channel: b, Context: "echo", Exten: "s"}); err != nil {
+		t.Fatal(err)
+	}
+	e.rec.waitEvent(t, bName, func(ev pbx.Event) bool { return ev.Kind == pbx.EventNewexten && ev.App == "Echo" })
+	e.rec.waitEvent(t, a.Name(), func(ev pbx.Event) bool { return ev.Kind == pbx.EventNewexten && ev.App == "Echo" })
+	e.hears(t, a.Name(), 1000, 2000)
+	e.hears(t, bName, 2000, 1000)
+	// Both leave at once; either may be seen first.
+	enter := "BridgeCreate, BridgeEnter " + a.Name() + ", BridgeEnter " + bName + ", "
+	want, want2 := enter+"BridgeLeave "+a.Name()+", BridgeLeave "+bName+", BridgeDestroy",
+		enter+"BridgeLeave "+bName+", BridgeLeave "+a.Name()+", BridgeDestroy"
+	if got := e.bridgeKinds(); got != want && got != want2 {
+		t.Errorf("bridge events:\n got %s\nwant %s", got, want)
+	}
+	for _, ev := range e.rec.all() {
+		if ev.Kind == pbx.EventBridgeEnter && (ev.Bridge.Type != "basic" || ev.Bridge.Technology != "simple_bridge" ||
+			ev.Bridge.VideoSourceMode != "none" || len(ev.Bridge.Uniqueid) != 36) {
+			t.Errorf("bridge block %+v", ev.Bridge)
+		}
+	}
+	if err := e.core.Hangup(a.Name(), 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.core.Hangup(bName, 0); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "hangups", func() bool { return e.core.Count() == 0 })
+}
+
+// dialStatus runs Dial at exten of [dial] from a fresh Sim channel and
+// returns the DIALSTATUS it set and the caller's events.
+func dialStatus(t *testing.T, e *env, exten string) (string, []pbx.Event) {
+	t.Helper()
+	a := e.dial(t, "Sim/100")
+	name := a.Name()
+	if err := e.core.StartPBX(a, "dial", exten, 1); err != nil {
+		t.Fatal(err)
+	}
+	if exten == "short" || exten == "shortg" || exten == "multi" {
+		e.rec.waitEvent(t, name, isKind(pbx.EventBridgeEnter))
+		if exten == "multi" {
+			if err := e.core.Hangup(name, 0); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	e.rec.waitEvent(t, name, isKind(pbx.EventHangup))
+	evs := e.rec.of(name)
+	status := ""
+	for _, ev := range evs {
+		if ev.Kind == pbx.EventVarSet && ev.Variable == "DIALSTATUS" {
+			status = ev.Value
+		}
+	}
+	return status, evs
+}
+
+func TestDialStatus(t *testing.T) {
+	e := newEnv(t)
+	for _, tc := range []struct{ exten, status, end string }{
+		{"busy", "BUSY", "BUSY"},
+		{"never", "NOANSWER", "NOANSWER"},
+		{"unavail", "CHANUNAVAIL", ""},
+		{"multi", "ANSWER", "ANSWER CANCEL"},
+		{"short", "ANSWER", "ANSWER"},
+	} {
+		start := time.Now()
+		status, evs := dialStatus(t, e, tc.exten)
+		if status != tc.status {
+			t.Errorf("%s: DIALSTATUS %q, want %q", tc.exten, status, tc.status)
+		}
+		var ends []string
+		for _, ev := range evs {
+			if ev.Kind == pbx.EventDialEnd {
+				ends = append(ends, ev.DialStatus)
+			}
+		}
+		if got := strings.Join(ends, " "); got != tc.end {
+			t.Errorf("%s: DialEnd statuses %q, want %q", tc.exten, got, tc.end)
+		}
+		if tc.exten == "never" && time.Since(start) > 5*time.Second {
+			t.Errorf("the 0.2 s timeout took %v", time.Since(start))
+		}
+	}
+	waitFor(t, "channels to go", func() bool { return e.core.Count() == 0 })
+	// The loser of multi was hung up as answered elsewhere.
+	var lost bool
+	for _, ev := range e.rec.all() {
+		if ev.Kind == pbx.EventHangup && strings.HasPrefix(ev.Channel.Name, "Sim/never-") && ev.Cause == pbx.CauseAnsweredElsewhere {
+			lost = true
+		}
+	}
+	if !lost {
+		t.Error("no Sim/never hung up with cause 26")
+	}
+}
+
+// Without g the caller hangs up when the called party does; with g it goes
+// on at the next priority.
+func TestDialContinue(t *testing.T) {
+	e := newEnv(t)
+	has := func(evs []pbx.Event) bool {
+		for _, ev := range evs {
+			if ev.Kind == pbx.EventVarSet && ev.Variable == "AFTER" {
+				return true
+			}
+		}
+		return false
+	}
+	if _, evs := dialStatus(t, e, "short"); has(evs) {
+		t.Error("without g the dialplan went on")
+	}
+	if _, evs := dialStatus(t, e, "shortg"); !has(evs) {
+		t.Error("with g the dialplan did not go on")
+	}
+}
