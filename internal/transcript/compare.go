@@ -62,7 +62,7 @@ func DefaultRules() []Rule {
 	// Channel names carry a per-run sequence number: Local/1234@default-00000002;1.
 	add("", `\b((?:Local|SIP|IAX2|PJSIP|DAHDI)/[^\s,;]*?)-[0-9a-f]{8}\b`, "${1}-<seq>", "")
 	add("", `^Asterisk \S+ built by .+ on .+ running .+ on \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$`, "<core show version>", "Output")
-	add("", `^\d+ (calls? processed)$`, "<n> $1", "Output")
+	add("", `^\d+ calls? processed$`, "<n> calls processed", "Output")
 	// manager show connected: Start (epoch), Elapsed, FileDes and HttpCnt vary.
 	add("", `^(  \S+ +\S+ +)\d+ +\d+ +\d+ +\d+( +-?\d+ +-?\d+)$`, "${1}<start elapsed fd httpcnt>${2}", "Output")
 	return rs
