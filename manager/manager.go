@@ -488,15 +488,21 @@ func (m *Manager) Publish(ev *Event) {
 	m.published.Add(1)
 	m.subsMu.RLock()
 	defer m.subsMu.RUnlock()
-	if len(m.subs) == 0 {
-		return
-	}
-	if ev.text == nil {
-		ev.text = m.render(ev)
-	}
 	n := 0
 	for _, s := range m.subs {
-		if s.wants(ev) && s.queueEvent(ev.text) {
+		if !Perm(s.readMask.Load()).Receives(ev.Class) {
+			continue
+		}
+		// Rendered for the first session whose mask lets it through (legacy
+		// filters read the text), so that an event nobody may receive
+		// costs no text at all.
+		if ev.text == nil {
+			ev.text = m.render(ev)
+		}
+		if f := s.filters.Load(); f != nil && !f.Match(ev) {
+			continue
+		}
+		if s.queueEvent(ev.text) {
 			n++
 		}
 	}

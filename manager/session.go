@@ -409,17 +409,6 @@ func (s *Session) drain() {
 	s.writeLoop()
 }
 
-// wants reports whether an event passes this session's mask and filters.
-func (s *Session) wants(ev *Event) bool {
-	if !Perm(s.readMask.Load()).Receives(ev.Class) {
-		return false
-	}
-	if f := s.filters.Load(); f != nil {
-		return f.Match(ev)
-	}
-	return true
-}
-
 var errSlowConsumer = errors.New("pending output over the limit")
 
 func getBuf() *[]byte {
@@ -564,11 +553,6 @@ func (s *Session) kickLocked(want bool) {
 	}
 }
 
-// queue appends bytes that already hold whole messages.
-func (s *Session) queue(b []byte) {
-	s.appendOut(func(out []byte) []byte { return append(out, b...) })
-}
-
 // readerHighWater is how much output may wait while the reader goes on
 // reading requests; past it the reader waits for the writer, so a client
 // that pipelines without reading is slowed by TCP, not buffered without end.
@@ -694,9 +678,6 @@ func (s *Session) cutOff(cause error, inFlight int) {
 func (s *Session) Send(msg *ami.Message) {
 	s.appendOut(func(b []byte) []byte { return ami.AppendMessage(b, msg) })
 }
-
-// SendRaw queues bytes that already hold whole messages.
-func (s *Session) SendRaw(b []byte) { s.queue(b) }
 
 // appendResponse appends "Response: <resp>" and, when the request had one,
 // its ActionID, verbatim.

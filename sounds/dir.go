@@ -212,15 +212,8 @@ func (s *rawStream) ReadFrame(f *media.Frame) error {
 }
 
 func (s *rawStream) Close() error {
-	if s.f == nil {
-		return nil
-	}
-	err := s.f.Close()
-	s.f, s.r = nil, nil
-	if err != nil {
-		return fmt.Errorf("sounds: %w", err)
-	}
-	return nil
+	s.r = nil
+	return closeFile(&s.f)
 }
 
 // wavStream plays a WAV file through media's reader, which decodes PCM,
@@ -263,11 +256,18 @@ func (s *wavStream) ReadFrame(f *media.Frame) error {
 }
 
 func (s *wavStream) Close() error {
-	if s.f == nil {
+	s.r = nil
+	return closeFile(&s.f)
+}
+
+// closeFile closes *f once; later calls do nothing, and ReadFrame then
+// reports ErrClosed.
+func closeFile(f **os.File) error {
+	if *f == nil {
 		return nil
 	}
-	err := s.f.Close()
-	s.f, s.r = nil, nil
+	err := (*f).Close()
+	*f = nil
 	if err != nil {
 		return fmt.Errorf("sounds: %w", err)
 	}
