@@ -74,19 +74,6 @@ func TestGoldenTranscripts(t *testing.T) {
 	}
 }
 
-// skipAnswerTo leaves out the server's answers to the given ActionIDs.
-func skipAnswerTo(ids ...string) func(string, transcript.Message) bool {
-	return func(_ string, m transcript.Message) bool {
-		id := m.Get("ActionID")
-		for _, x := range ids {
-			if id == x && !m.IsEvent() {
-				return true
-			}
-		}
-		return false
-	}
-}
-
 // TestListCommandsMatchesAsterisk checks that every action Asterism has
 // that Asterisk 20 has too is listed by ListCommands with Asterisk's
 // synopsis and privileges, in Asterisk's order.
