@@ -53,10 +53,11 @@ const (
 	EventBridgeEnter
 	EventBridgeLeave
 	EventBridgeDestroy
+	EventUserEvent
 )
 
 var kindNames = [...]string{"", "Newchannel", "Newstate", "Newexten", "VarSet", "NewCallerid", "HangupRequest", "SoftHangupRequest", "Hangup", "NewConnectedLine", "NewAccountCode",
-	"DialBegin", "DialState", "DialEnd", "BridgeCreate", "BridgeEnter", "BridgeLeave", "BridgeDestroy"}
+	"DialBegin", "DialState", "DialEnd", "BridgeCreate", "BridgeEnter", "BridgeLeave", "BridgeDestroy", "UserEvent"}
 
 // String returns the AMI name of the event ("Newchannel" …).
 func (k EventKind) String() string {
@@ -121,6 +122,11 @@ type Event struct {
 	// Bridge*: the bridge as it is after the change. BridgeCreate and
 	// BridgeDestroy have no channel (Channel is the zero Snapshot).
 	Bridge *BridgeSnapshot
+
+	// UserEvent (the dialplan application): the event's name and the
+	// key/value pairs of its body, in order.
+	UserEvent   string
+	UserHeaders [][2]string
 }
 
 // EventSink receives the core's events. HandleEvent is called

@@ -64,6 +64,13 @@ func (a *Adapter) HandleEvent(ev pbx.Event) {
 			ami.Header{Key: "Value", Value: ev.Value})
 	case pbx.EventNewCallerid:
 		h = append(h, ami.Header{Key: "CID-CallingPres", Value: callingPres})
+	case pbx.EventUserEvent:
+		// app_userevent: class user, the channel, then the name and body.
+		class = manager.PermUser
+		h = append(h, ami.Header{Key: "UserEvent", Value: ev.UserEvent})
+		for _, kv := range ev.UserHeaders {
+			h = append(h, ami.Header{Key: kv[0], Value: kv[1]})
+		}
 	case pbx.EventNewAccountCode:
 		h = append(h, ami.Header{Key: "OldAccountCode", Value: ev.OldAccountCode})
 	case pbx.EventHangupRequest, pbx.EventSoftHangupRequest:
