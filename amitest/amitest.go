@@ -166,7 +166,7 @@ func Start(t testing.TB, opts ...Option) *Server {
 		Logger:     o.logger,
 		MaxPending: o.maxPending,
 	})
-	p, err := pbxami.Start(m, pbxami.Config{Dir: dir, DataDir: sys.DataDir, SystemName: sys.SystemName, Logger: o.logger})
+	p, err := pbxami.Start(m, pbxami.Config{Dir: dir, DataDir: sys.DataDir, LogDir: sys.LogDir, SpoolDir: sys.SpoolDir, SystemName: sys.SystemName, Logger: o.logger})
 	if err != nil {
 		t.Fatalf("amitest: pbx: %v", err)
 	}

@@ -5,11 +5,13 @@
 // writes <logdir>/cdr-csv/Master.csv exactly as cdr_csv does ([CSV]), and the
 // body of the AMI "Cdr" event of cdr_manager ([EventHeaders]).
 //
-// The package knows nothing of channels. The PBX core fills a Record from a
-// channel's life (start, answer, the last application, the dial status, the
-// hangup cause), calls [Record.Finish] when the call is over, and hands the
-// record to the backends; it also decides, with [General.Keep], which records
-// Asterisk would post at all.
+// The package knows nothing of channels. The engine in cdr/cdrengine fills a
+// Record from a channel's life as the PBX core reports it (start, answer,
+// the last application, the dial status, the hangup cause), calls
+// [Record.Finish] when the call is over, and hands the record to the
+// backends; it also decides, with [General.Keep], which records Asterisk
+// would post at all. pbxami wires the engine to the core and the backends
+// to the manager and the log directory.
 //
 // Times are formatted in the location the caller names (Asterisk uses the
 // process's local time, or UTC for cdr_csv's usegmtime). Durations are whole

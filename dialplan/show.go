@@ -205,8 +205,10 @@ func (d *Dialplan) listHelper(r *ListResult, context, exten string, included boo
 				r.Items = append(r.Items, ListItem{Context: c.name, IncludeContext: inc.Name, Registrar: Registrar})
 				continue
 			}
-			// Asterisk recurses without a guard; a loop of includes would
-			// never end, so each context is visited once.
+			// Each context is visited once. Asterisk's guard holds only
+			// the contexts reached through includes, so in a loop back to
+			// the starting context it walks that one a second time (and
+			// counts it again in ListContexts).
 			if len(seen) >= MaxIncludeStack || containsFold(seen, inc.Context) || strings.EqualFold(inc.Context, c.name) {
 				continue
 			}

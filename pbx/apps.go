@@ -36,6 +36,14 @@ func registerApps(c *Core) {
 		"Playback":      appPlayback,
 		"Playtones":     appPlaytones,
 		"StopPlaytones": func(ch *Channel, _ string) error { ch.setGenerator(nil); return nil },
+		// Prompts and music on hold: apps_prompt.go, moh.go, apps_userevent.go.
+		"Background":  appBackground,
+		"WaitExten":   appWaitExten,
+		"Read":        appRead,
+		"SayDigits":   appSayDigits,
+		"SayNumber":   appSayNumber,
+		"MusicOnHold": appMusicOnHold,
+		"UserEvent":   appUserEvent,
 	} {
 		c.RegisterApp(name, app)
 	}
@@ -289,6 +297,9 @@ func appPlayback(ch *Channel, data string) error {
 	for _, name := range strings.Split(args[0], "&") {
 		if err := ch.playFile(name); err != nil {
 			if errors.Is(err, ErrHangup) || errors.Is(err, ErrAsyncGoto) {
+				// Cut short, not failed: Asterisk's playback_exec
+				// still says SUCCESS.
+				ch.SetVar("PLAYBACKSTATUS", status)
 				return err
 			}
 			ch.core.log.Warn("pbx: Playback failed", "file", name, "channel", ch.Name(), "err", err)

@@ -5,8 +5,6 @@ import (
 	"crypto/rand"
 	"fmt"
 	"sync"
-
-	"github.com/asterism-pbx/asterism/media"
 )
 
 // BridgeSnapshot is a bridge as it was when an event happened: the bridge
@@ -63,54 +61,36 @@ func (b *bridge) change(kind EventKind, ch *Channel, d int) {
 // frames both ways between them (voice and DTMF; indications stay where
 // they are) until one leaves: it hangs up, is
 // redirected ([Channel.AsyncGoto]) or ctx ends. It announces
-// BridgeCreate, BridgeEnter for a then x, and at the end BridgeLeave for
-// the channel that left, then the other, and BridgeDestroy. It returns
-// the channel that left and why (ErrHangup, ErrAsyncGoto or ctx's
-// error); neither channel is hung up.
+// BridgeCreate, BridgeEnter for a then x, each one's BRIDGEPEER (the
+// other's name), and at the end BridgeLeave for the channel that left
+// (a when both were redirected together), then the other, and
+// BridgeDestroy. A redirect of a bridged channel clears its BRIDGEPEER
+// (see [AsyncGotoAll]). It returns the channel that left and why
+// (ErrHangup, ErrAsyncGoto or ctx's error); neither channel is hung up.
 func (c *Core) Bridge(ctx context.Context, a, x *Channel) (left *Channel, err error) {
 	b := &bridge{core: c, id: newUUID()}
 	b.change(EventBridgeCreate, nil, 0)
 	b.change(EventBridgeEnter, a, 1)
 	b.change(EventBridgeEnter, x, 1)
+	// Each learns who is on the other side, as Asterisk's two-party
+	// bridges tell their channels.
+	a.setBridgePeer(x, b.id)
+	x.setBridgePeer(a, b.id)
 
-	ctx, cancel := context.WithCancel(ctx)
-	type exit struct {
-		ch  *Channel
-		err error
+	left, err = moveFrames(ctx, a, x)
+	a.setBridgePeer(nil, "")
+	x.setBridgePeer(nil, "")
+	if a.redirected() && x.redirected() {
+		// Redirected together (Redirect with ExtraChannel): the one that
+		// entered first leaves first, whichever was seen first.
+		left, err = a, ErrAsyncGoto
 	}
-	first := make(chan exit, 2)
-	move := func(from, to *Channel) {
-		for {
-			f, err := from.Read(ctx)
-			if err != nil {
-				first <- exit{from, err}
-				cancel()
-				return
-			}
-			if f.Type == media.FrameControl {
-				continue
-			}
-			_ = to.Write(f)
-		}
-	}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		move(x, a)
-	}()
-	move(a, x)
-	wg.Wait()
-	cancel()
-	e := <-first
-	// The second exit is the other side seeing the cancel, unless it
-	// left by itself at the same time.
 	other := a
-	if e.ch == a {
+	if left == a {
 		other = x
 	}
-	b.change(EventBridgeLeave, e.ch, -1)
+	b.change(EventBridgeLeave, left, -1)
 	b.change(EventBridgeLeave, other, -1)
 	b.change(EventBridgeDestroy, nil, 0)
-	return e.ch, e.err
+	return left, err
 }

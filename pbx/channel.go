@@ -97,10 +97,20 @@ type Channel struct {
 	hupAt     time.Time // when the absolute timeout fires; zero if none
 	app       string    // the application running now, or last run
 	appData   string
-	otherUID  string // the uniqueid asked for the other half (Local's ;2)
-	seq       uint32 // the sequence number of the requested channel's name
+	otherUID  string   // the uniqueid asked for the other half (Local's ;2)
+	peer      *Channel // the other party of the bridge the channel is in
+	bridgeID  string   // the uniqueid of that bridge
+	seq       uint32   // the sequence number of the requested channel's name
 	gen       *generator
 	ctx       context.Context
+
+	// TIMEOUT(response) and TIMEOUT(digit) once set; zero: the defaults.
+	respTimeout, digitTimeout time.Duration
+
+	// The device the core counts the channel under and the state it
+	// counts it in (see Core.byDevice); guarded by Core.mu.
+	devKey   string
+	devState DeviceState
 
 	q       []media.Frame // ring buffer of queued frames
 	qHead   int
@@ -109,6 +119,7 @@ type Channel struct {
 
 	wake chan struct{} // capacity 1: a frame or a state change arrived
 	done chan struct{} // closed when the channel is hung up
+	gone chan struct{} // closed when its hangup is complete (Hangup announced)
 }
 
 // Name returns the channel's name.
@@ -180,6 +191,11 @@ func (ch *Channel) snapshotLocked() Snapshot {
 // Done returns a channel closed when the channel has hung up.
 func (ch *Channel) Done() <-chan struct{} { return ch.done }
 
+// Gone returns a channel closed once the channel's hangup is complete: its
+// far end has been told (a Local partner has its HangupRequest), and
+// Hangup and the device's new state have been announced.
+func (ch *Channel) Gone() <-chan struct{} { return ch.gone }
+
 // DroppedFrames returns how many queued voice frames were dropped because
 // the reader fell behind.
 func (ch *Channel) DroppedFrames() uint64 {
@@ -242,6 +258,15 @@ func (ch *Channel) emit(ev Event) {
 	ch.evMu.Unlock()
 }
 
+// AnnounceLocalBridge announces that ch, a Local pair's ;1, and two, its
+// ;2, are joined for exten@context (LocalBridge), as Asterisk's chan_local
+// does when the pair is called; optimization tells whether the pair may
+// be optimised away (no /n option).
+func (ch *Channel) AnnounceLocalBridge(two *Channel, context, exten string, optimization bool) {
+	peer := two.Snapshot()
+	ch.emit(Event{Kind: EventLocalBridge, Peer: &peer, LocalContext: context, LocalExten: exten, LocalOptimization: optimization})
+}
+
 // Publish adds the channel to the core and announces it (Newchannel).
 // Calling it again does nothing.
 func (ch *Channel) Publish() {
@@ -253,23 +278,32 @@ func (ch *Channel) Publish() {
 		return
 	}
 	ch.published = true
-	ch.mu.Unlock()
 	ch.core.add(ch)
+	ch.mu.Unlock()
 	ch.emitLocked(Event{Kind: EventNewchannel})
 }
 
-// SetState changes the state and announces it (Newstate) if it changed.
+// SetState changes the state and announces it (Newstate) if it changed,
+// and then the state of the channel's device (DeviceStateChange).
 func (ch *Channel) SetState(s State) {
 	ch.evMu.Lock()
-	defer ch.evMu.Unlock()
 	ch.mu.Lock()
 	if ch.state == s || ch.hungUp {
 		ch.mu.Unlock()
+		ch.evMu.Unlock()
 		return
 	}
 	ch.state = s
+	name, published := ch.name, ch.published
+	if published {
+		ch.core.stateChanged(ch, s)
+	}
 	ch.mu.Unlock()
 	ch.emitLocked(Event{Kind: EventNewstate})
+	ch.evMu.Unlock()
+	if published {
+		ch.core.deviceChanged(name)
+	}
 }
 
 // SetCallerID sets the caller ID and announces it (NewCallerid).
@@ -515,13 +549,36 @@ func (ch *Channel) signal() {
 // is dropped and counted. Control frames are acted on when read: answer
 // makes the channel Up, ringing makes it Ringing.
 func (ch *Channel) Queue(f media.Frame) {
+	if ch.queue(&f) {
+		ch.signal()
+	}
+}
+
+// QueueBatch is Queue for a technology that queues frames on many
+// channels at once (the simulated phones' shared 20 ms clock): it copies
+// *f into the queue without waking the channel's reader and reports
+// whether [Channel.Wake] must be called once the whole batch is queued.
+// Waking readers after the batch lets a reader of two channels (a bridge)
+// take both its frames of a tick in one wakeup instead of two.
+func (ch *Channel) QueueBatch(f *media.Frame) (wake bool) {
+	return ch.queue(f)
+}
+
+// Wake wakes the channel's reader, after [Channel.QueueBatch].
+func (ch *Channel) Wake() {
+	ch.signal()
+}
+
+// queue is Queue without the signal; it reports whether a frame was
+// queued.
+func (ch *Channel) queue(f *media.Frame) bool {
 	ch.mu.Lock()
 	if ch.hungUp {
 		ch.mu.Unlock()
-		return
+		return false
 	}
-	if ch.q == nil {
-		ch.q = make([]media.Frame, MaxQueuedFrames)
+	if ch.qLen == len(ch.q) && len(ch.q) < MaxQueuedFrames {
+		ch.growQueueLocked()
 	}
 	if ch.qLen == len(ch.q) {
 		if !ch.dropOldestVoiceLocked() {
@@ -530,16 +587,37 @@ func (ch *Channel) Queue(f media.Frame) {
 			ch.dropped++
 			if f.Type == media.FrameVoice {
 				ch.mu.Unlock()
-				return
+				return false
 			}
 			ch.qHead = (ch.qHead + 1) % len(ch.q)
 			ch.qLen--
 		}
 	}
-	ch.q[(ch.qHead+ch.qLen)%len(ch.q)] = f
+	ch.q[(ch.qHead+ch.qLen)%len(ch.q)] = *f
 	ch.qLen++
 	ch.mu.Unlock()
-	ch.signal()
+	return true
+}
+
+// initialQueue is the ring's first size. A frame is some 350 bytes and a
+// channel that is read steadily holds a few at most (three for a phone
+// sending 60 ms at a time), so the ring starts small and doubles up to
+// MaxQueuedFrames: 20,000 channels with full-size rings would hold 700 MB.
+const initialQueue = 4
+
+// maxIdleQueue is the largest ring kept once it is empty again; a larger
+// one is released (see pollFrame).
+const maxIdleQueue = initialQueue
+
+// growQueueLocked doubles the ring (up to MaxQueuedFrames), keeping the
+// queued frames in order from index 0.
+func (ch *Channel) growQueueLocked() {
+	n := min(max(2*len(ch.q), initialQueue), MaxQueuedFrames)
+	q := make([]media.Frame, n)
+	for i := 0; i < ch.qLen; i++ {
+		q[i] = ch.q[(ch.qHead+i)%len(ch.q)]
+	}
+	ch.q, ch.qHead = q, 0
 }
 
 func (ch *Channel) dropOldestVoiceLocked() bool {
@@ -564,25 +642,15 @@ func (ch *Channel) dropOldestVoiceLocked() bool {
 // returns ErrHangup once the channel is asked to hang up, ErrAsyncGoto
 // when the channel is redirected ([Channel.AsyncGoto]), or ctx's error.
 func (ch *Channel) Read(ctx context.Context) (media.Frame, error) {
+	var f media.Frame
 	for {
-		ch.mu.Lock()
-		if ch.gotoNext != nil {
-			ch.mu.Unlock()
-			return media.Frame{}, ErrAsyncGoto
+		ok, err := ch.pollFrame(&f)
+		if err != nil {
+			return media.Frame{}, err
 		}
-		if ch.softHup || ch.hungUp {
-			ch.mu.Unlock()
-			return media.Frame{}, ErrHangup
-		}
-		if ch.qLen > 0 {
-			f := ch.q[ch.qHead]
-			ch.qHead = (ch.qHead + 1) % len(ch.q)
-			ch.qLen--
-			ch.mu.Unlock()
-			ch.handleControl(f)
+		if ok {
 			return f, nil
 		}
-		ch.mu.Unlock()
 		select {
 		case <-ch.wake:
 		case <-ch.done:
@@ -590,6 +658,40 @@ func (ch *Channel) Read(ctx context.Context) (media.Frame, error) {
 			return media.Frame{}, ctx.Err()
 		}
 	}
+}
+
+// pollFrame is Read without the wait: it stores the next queued frame in
+// f and reports true, reports false when none is queued, or returns
+// Read's errors. The frame is copied into f rather than returned so that
+// moving a frame (some 350 bytes) costs one copy.
+func (ch *Channel) pollFrame(f *media.Frame) (bool, error) {
+	ch.mu.Lock()
+	if ch.gotoNext != nil {
+		ch.mu.Unlock()
+		return false, ErrAsyncGoto
+	}
+	if ch.softHup || ch.hungUp {
+		ch.mu.Unlock()
+		return false, ErrHangup
+	}
+	if ch.qLen == 0 {
+		ch.mu.Unlock()
+		return false, nil
+	}
+	*f = ch.q[ch.qHead]
+	ch.qHead = (ch.qHead + 1) % len(ch.q)
+	ch.qLen--
+	if ch.qLen == 0 && len(ch.q) > maxIdleQueue {
+		// A backlog (frames queued before anyone read, a slow reader)
+		// grew the ring; a steady reader needs only a few slots, and
+		// thousands of channels keeping 35 kB rings add up.
+		ch.q, ch.qHead = nil, 0
+	}
+	ch.mu.Unlock()
+	if f.Type == media.FrameControl {
+		ch.handleControl(*f)
+	}
+	return true, nil
 }
 
 // takeQueuedAnswer removes the queued frames up to an Answer, if one is
@@ -683,6 +785,48 @@ func (ch *Channel) SendDigit(digit rune, d time.Duration) error {
 // (0: no limit) — errors wrapped in a *CauseError with Asterisk's cause.
 // On error the channel is not hung up: the caller does that.
 func (ch *Channel) Dial(ctx context.Context, timeout time.Duration) error {
+	return ch.dial(ctx, timeout, nil, nil)
+}
+
+// DialAlone is Dial for a call no channel makes (an Originate), with the
+// events of Asterisk's dialling API: DialBegin once the call has started
+// and DialEnd when it is answered or fails, both naming only the channel
+// called and the resource dialled.
+func (ch *Channel) DialAlone(ctx context.Context, timeout time.Duration) error {
+	ch.mu.Lock()
+	res := ch.resource
+	ch.mu.Unlock()
+	called := false
+	err := ch.dial(ctx, timeout, func() {
+		called = true
+		ch.emitDialAlone(Event{Kind: EventDialBegin, DialString: res})
+	}, nil)
+	if called {
+		ch.emitDialAlone(Event{Kind: EventDialEnd, DialString: res, DialStatus: dialStatus(err)})
+	}
+	return err
+}
+
+// emitDialAlone announces a dial event whose Dest is ch and which has no
+// calling channel.
+func (ch *Channel) emitDialAlone(ev Event) {
+	ch.evMu.Lock()
+	defer ch.evMu.Unlock()
+	ch.mu.Lock()
+	if ch.hungUp {
+		ch.mu.Unlock()
+		return
+	}
+	dest := ch.snapshotLocked()
+	ch.mu.Unlock()
+	ev.Dest = &dest
+	ch.core.sink.HandleEvent(ev)
+}
+
+// dial calls the far end, runs called once the call has started, and
+// waits for the answer, telling progress of each ringing or progress
+// indication on the way.
+func (ch *Channel) dial(ctx context.Context, timeout time.Duration, called func(), progress func(media.Control)) error {
 	ch.mu.Lock()
 	ep, res := ch.ep, ch.resource
 	ch.mu.Unlock()
@@ -699,6 +843,9 @@ func (ch *Channel) Dial(ctx context.Context, timeout time.Duration) error {
 			err = &CauseError{Cause: CauseNormalCircuitCongestion, Err: err}
 		}
 		return err
+	}
+	if called != nil {
+		called()
 	}
 	for {
 		f, err := ch.Read(ctx)
@@ -727,6 +874,10 @@ func (ch *Channel) Dial(ctx context.Context, timeout time.Duration) error {
 		switch f.Control {
 		case media.ControlAnswer:
 			return nil
+		case media.ControlRinging, media.ControlProgress:
+			if progress != nil {
+				progress(f.Control)
+			}
 		case media.ControlBusy:
 			return &CauseError{Cause: CauseUserBusy, Err: ErrBusy}
 		case media.ControlCongestion:
@@ -859,7 +1010,9 @@ func (ch *Channel) Hangup(cause int) {
 		ch.mu.Unlock()
 		ch.core.sink.HandleEvent(ev)
 		ch.evMu.Unlock()
+		ch.core.deviceChanged(ev.Channel.Name)
 	}
+	close(ch.gone)
 }
 
 // SetAbsoluteTimeout makes the channel hang up d from now (AMI
@@ -899,6 +1052,48 @@ func (ch *Channel) absoluteTimeout() {
 	}
 }
 
+// BridgeID returns the uniqueid of the bridge the channel is in, or "".
+func (ch *Channel) BridgeID() string {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	return ch.bridgeID
+}
+
+// setBridgePeer records the channel on the other side of the channel's
+// bridge (nil when it leaves) and, on entering, announces it as the
+// BRIDGEPEER variable.
+func (ch *Channel) setBridgePeer(peer *Channel, bridgeID string) {
+	ch.mu.Lock()
+	ch.peer, ch.bridgeID = peer, bridgeID
+	ch.mu.Unlock()
+	if peer != nil {
+		ch.SetVar("BRIDGEPEER", peer.Name())
+	}
+}
+
+// leaveBridgeFor prepares a bridged channel for a redirect to g, as
+// Asterisk's async goto does to a channel in a bridge: BRIDGEPEER is
+// cleared, the channel moves to g at once (Newexten, with the application
+// it ran), and its dialplan goes on at the priority after g's once it
+// has left the bridge. It reports false for a channel in no bridge.
+func (ch *Channel) leaveBridgeFor(g Goto) bool {
+	ch.mu.Lock()
+	bridged := ch.peer != nil
+	ch.mu.Unlock()
+	if !bridged {
+		return false
+	}
+	ch.SetVar("BRIDGEPEER", "")
+	ch.evMu.Lock()
+	ch.mu.Lock()
+	ch.context, ch.exten, ch.priority = g.Context, g.Exten, g.Priority
+	app, data := ch.app, ch.appData
+	ch.mu.Unlock()
+	ch.emitLocked(Event{Kind: EventNewexten, App: app, AppData: data})
+	ch.evMu.Unlock()
+	return true
+}
+
 // AsyncGoto sends the channel to context, exten, priority (an empty
 // context or exten keeps the current one), as Redirect does: a running
 // application returns and the dialplan goes on there; a channel that runs
@@ -917,20 +1112,19 @@ type Goto struct {
 // AsyncGotoAll redirects several channels together, as a Redirect with
 // ExtraChannel does: every channel is marked before any is woken, so two
 // channels bridged together both leave the bridge for their new places
-// (neither is hung up as the other's partner). It fails with ErrNoChannel,
-// changing nothing, if one of them has hung up.
+// (neither is hung up as the other's partner). A bridged channel moves as
+// Asterisk's async goto moves one: its BRIDGEPEER is cleared, it is at the
+// new place at once (Newexten, with the application it ran), and its
+// dialplan goes on at the priority after that once it has left the
+// bridge. It fails with ErrNoChannel, changing nothing, if one of them
+// has hung up.
 func AsyncGotoAll(gs ...Goto) error {
-	var start []Goto
+	gs = append([]Goto(nil), gs...)
 	for i, g := range gs {
 		ch := g.Channel
 		ch.mu.Lock()
 		if ch.hungUp {
 			ch.mu.Unlock()
-			for _, done := range gs[:i] {
-				done.Channel.mu.Lock()
-				done.Channel.gotoNext = nil
-				done.Channel.mu.Unlock()
-			}
 			return ErrNoChannel
 		}
 		if g.Context == "" {
@@ -942,8 +1136,25 @@ func AsyncGotoAll(gs ...Goto) error {
 		if g.Priority < 1 {
 			g.Priority = 1
 		}
+		ch.mu.Unlock()
+		gs[i] = g
+	}
+	// A bridged channel moves (and says so) while still in its bridge,
+	// before any is marked, so that none leaves its bridge before.
+	bridged := make([]bool, len(gs))
+	for i, g := range gs {
+		bridged[i] = g.Channel.leaveBridgeFor(g)
+	}
+	var start []Goto
+	for i, g := range gs {
+		ch := g.Channel
+		ch.mu.Lock()
 		if ch.pbx {
-			ch.gotoNext = &location{g.Context, g.Exten, g.Priority}
+			next := &location{g.Context, g.Exten, g.Priority}
+			if bridged[i] {
+				next.priority++
+			}
+			ch.gotoNext = next
 		} else {
 			start = append(start, g)
 		}

@@ -122,6 +122,14 @@ type Core struct {
 	apps   map[string]registeredApp
 	byName map[string]*Channel
 	byID   map[string]*Channel
+	// byDevice counts the live channels of each device ([DeviceName]) by
+	// the device state each gives it, so that a device's state is known
+	// without visiting its channels (a trunk or a load-test phone may
+	// have thousands).
+	byDevice map[string]*deviceChans
+
+	dev devices
+	moh atomic.Pointer[MusicOnHold] // set by SetMusicOnHold
 
 	globalMu sync.Mutex        // orders SetGlobal's changes and their events
 	globals  map[string]string // set at run time; guarded by mu
@@ -140,6 +148,8 @@ func New(opts Options) *Core {
 		apps:   make(map[string]registeredApp),
 		byName: make(map[string]*Channel),
 		byID:   make(map[string]*Channel),
+
+		byDevice: make(map[string]*deviceChans),
 
 		globals: make(map[string]string),
 	}
@@ -188,12 +198,13 @@ func (c *Core) Register(t Technology) error {
 }
 
 // RegisterApp adds (or replaces) a dialplan application. Names are
-// matched ignoring case, as in Asterisk. The applications Asterisk has
-// get its one-line synopsis ([Core.Apps]).
+// matched ignoring case, as in Asterisk. An application with
+// documentation ([AppDoc]) gets its one-line synopsis ([Core.Apps]).
 func (c *Core) RegisterApp(name string, app App) {
 	key := strings.ToLower(name)
+	doc, _ := AppDoc(name)
 	c.mu.Lock()
-	c.apps[key] = registeredApp{name: name, fn: app, synopsis: appSynopses[key]}
+	c.apps[key] = registeredApp{name: name, fn: app, synopsis: doc.Synopsis}
 	c.mu.Unlock()
 }
 
@@ -329,6 +340,7 @@ func (c *Core) NewChannel(cfg ChannelConfig) *Channel {
 		priority: cfg.Priority,
 		wake:     make(chan struct{}, 1),
 		done:     make(chan struct{}),
+		gone:     make(chan struct{}),
 	}
 	if ch.priority == 0 {
 		ch.priority = 1
@@ -430,11 +442,41 @@ func (c *Core) RequestDialWith(dial string, parent *Channel, o RequestOptions) (
 	return c.RequestWith(tech, res, parent, o)
 }
 
+// add makes ch known by name, uniqueid and device. The caller holds
+// ch.mu (ch's name and state do not change meanwhile).
 func (c *Core) add(ch *Channel) {
 	c.mu.Lock()
 	c.byName[ch.name] = ch
 	c.byID[ch.uniqueid] = ch
+	ch.devKey, ch.devState = DeviceName(ch.name), ChannelDeviceState(ch.state)
+	dc := c.byDevice[ch.devKey]
+	if dc == nil {
+		dc = &deviceChans{}
+		c.byDevice[ch.devKey] = dc
+	}
+	dc.n++
+	dc.count[ch.devState]++
 	c.mu.Unlock()
+}
+
+// deviceChans counts a device's channels by the state each gives it.
+type deviceChans struct {
+	n     int
+	count [DeviceOnHold + 1]int
+}
+
+// stateChanged moves ch to the count of its new state s. The caller
+// holds ch.mu.
+func (c *Core) stateChanged(ch *Channel, s State) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	dc := c.byDevice[ch.devKey]
+	if dc == nil || ch.devKey == "" {
+		return
+	}
+	dc.count[ch.devState]--
+	ch.devState = ChannelDeviceState(s)
+	dc.count[ch.devState]++
 }
 
 func (c *Core) remove(ch *Channel) {
@@ -444,6 +486,14 @@ func (c *Core) remove(ch *Channel) {
 	}
 	if c.byID[ch.uniqueid] == ch {
 		delete(c.byID, ch.uniqueid)
+	}
+	if dc := c.byDevice[ch.devKey]; dc != nil && ch.devKey != "" {
+		dc.n--
+		dc.count[ch.devState]--
+		if dc.n == 0 {
+			delete(c.byDevice, ch.devKey)
+		}
+		ch.devKey = ""
 	}
 	c.mu.Unlock()
 }

@@ -52,6 +52,24 @@ func dialStatus(err error) string {
 	return DialNoAnswer
 }
 
+// The application an outgoing channel shows (Newexten, Status,
+// CoreShowChannels) from when it is requested until it runs one of its
+// own, as Asterisk's dialling code sets it: AppDial on a channel the Dial
+// application calls, AppDial2 on one an Originate calls, both with the
+// data OutgoingLine.
+const (
+	AppDialOutgoing      = "AppDial"
+	AppOriginateOutgoing = "AppDial2"
+	OutgoingLine         = "(Outgoing Line)"
+)
+
+// SetOutgoing marks the channel as an outgoing channel of app
+// (AppDialOutgoing, AppOriginateOutgoing) and announces it (Newexten).
+func (ch *Channel) SetOutgoing(app string) {
+	ch.setApp(app, OutgoingLine)
+	ch.emit(Event{Kind: EventNewexten, App: app, AppData: OutgoingLine})
+}
+
 // dialOptions are the options of Dial that Asterism acts on.
 type dialOptions struct {
 	ringing bool // r: indicate ringing to the caller
@@ -91,7 +109,10 @@ type dialLeg struct {
 // destination at once, bridges the caller with the first to answer and
 // hangs up the others (cause 26, answered elsewhere), setting DIALSTATUS.
 // After the bridge the caller hangs up, or goes on with option g when the
-// called party left first.
+// called party left first. Like app_dial, it announces DialBegin,
+// DialState (ringing, progress) and DialEnd, sets DIALEDPEERNAME and
+// DIALEDPEERNUMBER on the answer, and shows AppDial on the channels it
+// calls, which get the caller's place and parties (see setupCallee).
 func appDial(ch *Channel, data string) error {
 	args := dialplan.SplitArgs(data, ',', 3)
 	var timeout time.Duration
@@ -112,6 +133,10 @@ func appDial(ch *Channel, data string) error {
 
 	ctx, cancel := context.WithCancel(ch.Ctx())
 	defer cancel()
+	// app_dial starts by clearing what an earlier Dial left.
+	for _, v := range dialVars {
+		ch.SetVar(v, "")
+	}
 	var legs []*dialLeg
 	status := DialChanUnavail
 	for _, d := range strings.Split(args[0], "&") {
@@ -125,6 +150,7 @@ func appDial(ch *Channel, data string) error {
 			core.log.Debug("pbx: Dial request failed", "channel", ch.Name(), "dest", d, "err", err)
 			continue
 		}
+		setupCallee(ch, callee, res)
 		dest := callee.Snapshot()
 		ch.emit(Event{Kind: EventDialBegin, Dest: &dest, DialString: res})
 		legs = append(legs, &dialLeg{ch: callee, dial: res})
@@ -151,7 +177,16 @@ func appDial(ch *Channel, data string) error {
 	results := make(chan *dialLeg, len(legs))
 	for _, l := range legs {
 		go func() {
-			l.err = l.ch.Dial(dialCtx, 0)
+			// app_dial tells of the called party's ringing and
+			// progress (DialState).
+			l.err = l.ch.dial(dialCtx, 0, nil, func(c media.Control) {
+				st := "RINGING"
+				if c == media.ControlProgress {
+					st = "PROGRESS"
+				}
+				dest := l.ch.Snapshot()
+				ch.emit(Event{Kind: EventDialState, Dest: &dest, DialString: l.dial, DialStatus: st})
+			})
 			results <- l
 		}()
 	}
@@ -171,6 +206,15 @@ func appDial(ch *Channel, data string) error {
 				winner = l
 				mu.Unlock()
 				stopDialing()
+				ch.SetVar("DIALSTATUS", DialAnswer)
+				ch.SetVar("DIALEDPEERNAME", l.ch.Name())
+				ch.SetVar("DIALEDPEERNUMBER", l.dial)
+				// The answered channel leaves the caller's extension
+				// (Asterisk clears it for the bridge) and says so.
+				l.ch.mu.Lock()
+				l.ch.exten = ""
+				l.ch.mu.Unlock()
+				l.ch.SetOutgoing(AppDialOutgoing)
 				dest := l.ch.Snapshot()
 				ch.emit(Event{Kind: EventDialEnd, Dest: &dest, DialString: l.dial, DialStatus: DialAnswer})
 				continue
@@ -233,7 +277,8 @@ func appDial(ch *Channel, data string) error {
 		callee.Hangup(CauseNormalClearing)
 		return err
 	}
-	left, err := core.Bridge(ch.Ctx(), ch, callee)
+	// The called party enters the bridge first, as in Asterisk.
+	left, err := core.Bridge(ch.Ctx(), callee, ch)
 	// The called party goes where it was redirected, or hangs up.
 	if callee.redirected() {
 		callee.adoptPBX()
@@ -255,6 +300,31 @@ func appDial(ch *Channel, data string) error {
 		return nil
 	}
 	return errEndDialplan
+}
+
+// dialVars are the variables app_dial clears when it starts.
+var dialVars = []string{"DIALSTATUS", "DIALEDPEERNUMBER", "DIALEDPEERNAME", "ANSWEREDTIME", "ANSWEREDTIME_MS",
+	"DIALEDTIME", "DIALEDTIME_MS", "RINGTIME", "RINGTIME_MS", "PROGRESSTIME", "PROGRESSTIME_MS"}
+
+// setupCallee prepares a channel the Dial application is about to call,
+// as app_dial does: it learns the number dialled (DIALEDPEERNUMBER),
+// takes the caller's extension (not its context: app_dial sets only the
+// dial context, which Asterism has not), gets the caller's extension and
+// name as its caller ID and the caller's ID as its connected line, and
+// shows AppDial as its application.
+func setupCallee(caller, callee *Channel, dialled string) {
+	callee.SetVar("DIALEDPEERNUMBER", dialled)
+	caller.mu.Lock()
+	exten, cidNum, cidName := caller.exten, caller.cidNum, caller.cidName
+	caller.mu.Unlock()
+	callee.mu.Lock()
+	callee.exten, callee.priority = exten, 1
+	callee.mu.Unlock()
+	callee.Apply(Update{
+		CallerID:      &Party{Num: exten, Name: cidName},
+		ConnectedLine: &Party{Num: cidNum, Name: cidName},
+	})
+	callee.SetOutgoing(AppDialOutgoing)
 }
 
 // redirected reports whether a redirect waits for the channel.

@@ -1,6 +1,7 @@
 package pbx_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -61,6 +62,11 @@ func TestDialBridgeRedirect(t *testing.T) {
 		t.Fatalf("DialBegin: %+v", begin)
 	}
 	bName := begin.Dest.Name
+	// The phone rings before it answers (DialState).
+	st := e.rec.waitEvent(t, a.Name(), isKind(pbx.EventDialState))
+	if st.DialStatus != "RINGING" || st.Dest == nil || st.Dest.Name != bName || st.Dest.State != pbx.StateRinging {
+		t.Errorf("DialState: %+v", st)
+	}
 	end := e.rec.waitEvent(t, a.Name(), isKind(pbx.EventDialEnd))
 	if end.DialStatus != "ANSWER" || end.Dest.Name != bName {
 		t.Errorf("DialEnd: %+v", end)
@@ -81,12 +87,34 @@ func TestDialBridgeRedirect(t *testing.T) {
 	e.rec.waitEvent(t, a.Name(), func(ev pbx.Event) bool { return ev.Kind == pbx.EventNewexten && ev.App == "Echo" })
 	e.hears(t, a.Name(), 1000, 2000)
 	e.hears(t, bName, 2000, 1000)
-	// Both leave at once; either may be seen first.
-	enter := "BridgeCreate, BridgeEnter " + a.Name() + ", BridgeEnter " + bName + ", "
-	want, want2 := enter+"BridgeLeave "+a.Name()+", BridgeLeave "+bName+", BridgeDestroy",
-		enter+"BridgeLeave "+bName+", BridgeLeave "+a.Name()+", BridgeDestroy"
-	if got := e.bridgeKinds(); got != want && got != want2 {
+	// The called party enters first, as in Asterisk, and, redirected
+	// together with the caller, leaves first.
+	want := "BridgeCreate, BridgeEnter " + bName + ", BridgeEnter " + a.Name() + ", " +
+		"BridgeLeave " + bName + ", BridgeLeave " + a.Name() + ", BridgeDestroy"
+	if got := e.bridgeKinds(); got != want {
 		t.Errorf("bridge events:\n got %s\nwant %s", got, want)
+	}
+	// Each knew the other as BRIDGEPEER; the redirect cleared it and
+	// moved each at once to echo,s,1 (Newexten with the application it
+	// ran), whence its dialplan went on at priority 2, as Asterisk's
+	// async goto of a bridged channel does.
+	for _, c := range []struct{ name, peer, app string }{{a.Name(), bName, "Dial"}, {bName, a.Name(), pbx.AppDialOutgoing}} {
+		var peers []string
+		moved := false
+		for _, ev := range e.rec.all() {
+			if ev.Channel.Name != c.name {
+				continue
+			}
+			if ev.Kind == pbx.EventVarSet && ev.Variable == "BRIDGEPEER" {
+				peers = append(peers, ev.Value)
+			}
+			if ev.Kind == pbx.EventNewexten && ev.Channel.Context == "echo" && ev.Channel.Priority == 1 {
+				moved = ev.App == c.app
+			}
+		}
+		if strings.Join(peers, "|") != c.peer+"|" || !moved {
+			t.Errorf("%s: BRIDGEPEER %q, moved to echo,s,1 with %s: %v", c.name, peers, c.app, moved)
+		}
 	}
 	for _, ev := range e.rec.all() {
 		if ev.Kind == pbx.EventBridgeEnter && (ev.Bridge.Type != "basic" || ev.Bridge.Technology != "simple_bridge" ||
@@ -188,5 +216,39 @@ func TestDialContinue(t *testing.T) {
 	}
 	if _, evs := dialStatus(t, e, "shortg"); !has(evs) {
 		t.Error("with g the dialplan did not go on")
+	}
+}
+
+// DialAlone (an Originate's call) announces DialBegin and DialEnd with no
+// calling channel, the status saying how the call ended.
+func TestDialAlone(t *testing.T) {
+	e := newEnv(t)
+	for dest, want := range map[string]string{"Sim/busy": pbx.DialBusy, "Sim/tone2k": pbx.DialAnswer} {
+		ch, err := e.core.RequestDial(dest, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ch.SetOutgoing(pbx.AppOriginateOutgoing)
+		err = ch.DialAlone(context.Background(), waitLimit)
+		if (err == nil) != (want == pbx.DialAnswer) {
+			t.Errorf("%s: %v", dest, err)
+		}
+		ch.Hangup(pbx.CauseNormalClearing)
+		var got []string
+		for _, ev := range e.rec.all() {
+			if ev.Dest != nil && ev.Dest.Uniqueid == ch.Uniqueid() {
+				if ev.Channel.Uniqueid != "" {
+					t.Errorf("%v names a caller: %+v", ev.Kind, ev.Channel)
+				}
+				got = append(got, ev.Kind.String()+"("+ev.DialString+ev.DialStatus+")")
+			}
+		}
+		res := strings.TrimPrefix(dest, "Sim/")
+		if s := strings.Join(got, " "); s != "DialBegin("+res+") DialEnd("+res+want+")" {
+			t.Errorf("%s: %s", dest, s)
+		}
+		if app, data := ch.Application(); app != "AppDial2" || data != "(Outgoing Line)" {
+			t.Errorf("%s: application %q %q", dest, app, data)
+		}
 	}
 }

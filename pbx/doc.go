@@ -20,6 +20,12 @@
 // [AsyncGotoAll] redirects several channels at once, so that both legs of a
 // bridge leave it for the dialplan (AMI Redirect with ExtraChannel).
 //
+// Each device (a channel name without its -seq suffix: "Sim/100",
+// "Local/300@default") has a state aggregated from its channels as
+// Asterisk's devicestate.c does, or reported by its technology
+// ([DeviceStateProvider]); [Core.DeviceState] reads it and a change is
+// announced as a DeviceStateChange event.
+//
 // The core knows nothing of AMI text. Everything that happens to a channel
 // is reported as a typed [Event] carrying a [Snapshot] of the channel, to
 // one [EventSink]; the manager renders them. The events of one channel reach
@@ -33,6 +39,8 @@
 // # Locks
 //
 // Lock order: Channel.evMu, then Channel.mu, then Core.mu (a leaf).
+// The device-state stripes (devices.order, see devstate.go) are taken with
+// no channel lock held, before Channel.mu and Core.mu; devices.mu is a leaf.
 // Core.globalMu orders the changes of global variables and their events;
 // it is taken with no channel lock held, before Core.mu.
 // Channel.writeMu serialises writes to a channel's endpoint and is never

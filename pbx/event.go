@@ -54,10 +54,14 @@ const (
 	EventBridgeLeave
 	EventBridgeDestroy
 	EventUserEvent
+	EventDeviceStateChange
+	EventLocalBridge
+	EventExtensionStatus
 )
 
 var kindNames = [...]string{"", "Newchannel", "Newstate", "Newexten", "VarSet", "NewCallerid", "HangupRequest", "SoftHangupRequest", "Hangup", "NewConnectedLine", "NewAccountCode",
-	"DialBegin", "DialState", "DialEnd", "BridgeCreate", "BridgeEnter", "BridgeLeave", "BridgeDestroy", "UserEvent"}
+	"DialBegin", "DialState", "DialEnd", "BridgeCreate", "BridgeEnter", "BridgeLeave", "BridgeDestroy", "UserEvent",
+	"DeviceStateChange", "LocalBridge", "ExtensionStatus"}
 
 // String returns the AMI name of the event ("Newchannel" …).
 func (k EventKind) String() string {
@@ -114,7 +118,8 @@ type Event struct {
 	// DialBegin, DialState, DialEnd: Channel is the caller, Dest the
 	// channel called; DialString is the resource dialled ("100" of
 	// "Sim/100"); DialStatus is DialState's and DialEnd's status
-	// (RINGING, ANSWER, BUSY …).
+	// (RINGING, ANSWER, BUSY …). When no channel calls (an Originate),
+	// Channel is the zero Snapshot.
 	Dest       *Snapshot
 	DialString string
 	DialStatus string
@@ -123,10 +128,31 @@ type Event struct {
 	// BridgeDestroy have no channel (Channel is the zero Snapshot).
 	Bridge *BridgeSnapshot
 
+	// DeviceStateChange: the device and its new state; the event has
+	// no channel (Channel is the zero Snapshot).
+	Device      string
+	DeviceState DeviceState
+
+	// LocalBridge: Channel is a Local pair's ;1 and Peer its ;2; the
+	// pair's extension and context, and whether the pair may be
+	// optimised away (no /n option).
+	Peer              *Snapshot
+	LocalContext      string
+	LocalExten        string
+	LocalOptimization bool
+
 	// UserEvent (the dialplan application): the event's name and the
 	// key/value pairs of its body, in order.
 	UserEvent   string
 	UserHeaders [][2]string
+
+	// ExtensionStatus: the hinted extension and its context, the hint
+	// ("Sim/100&Custom:100") and the extension's new state; the event
+	// has no channel (Channel is the zero Snapshot).
+	HintExten   string
+	HintContext string
+	Hint        string
+	ExtState    ExtState
 }
 
 // EventSink receives the core's events. HandleEvent is called

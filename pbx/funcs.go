@@ -2,7 +2,10 @@ package pbx
 
 import (
 	"errors"
+	"fmt"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/asterism-pbx/asterism/dialplan"
 )
@@ -14,6 +17,7 @@ func registerFuncs(fs *dialplan.Funcs) {
 	for name, f := range map[string]dialplan.Function{
 		"CALLERID": callerIDFunc{},
 		"CHANNEL":  channelFunc{},
+		"TIMEOUT":  timeoutFunc{},
 	} {
 		if err := fs.RegisterFunction(name, f); err != nil && !errors.Is(err, dialplan.ErrFunctionExists) {
 			panic(err)
@@ -137,4 +141,101 @@ func (channelFunc) Write(vars dialplan.Vars, args, value string) error {
 		return nil
 	}
 	return dialplan.ErrNotWritable
+}
+
+// timeoutFunc is TIMEOUT(absolute|digit|response), read and written in
+// seconds with a fraction. absolute is the channel's absolute timeout
+// ([Channel.SetAbsoluteTimeout]; reading gives the seconds left, "0" when
+// none); response and digit are what WaitExten, Background and Read wait
+// for a first and a next digit, and exist while a dialplan runs. Only the
+// first letter of the type counts, as in Asterisk's func_timeout.
+type timeoutFunc struct{}
+
+func (timeoutFunc) Syntax() string { return "TIMEOUT(timeouttype)" }
+func (timeoutFunc) Synopsis() string {
+	return "Gets or sets timeouts on the channel. Timeout values are in seconds."
+}
+
+func (timeoutFunc) Read(vars dialplan.Vars, args string) (string, error) {
+	ch, ok := vars.(*Channel)
+	if !ok {
+		return "", errNoChannel
+	}
+	args = strings.TrimSpace(args)
+	if args == "" {
+		return "", fmt.Errorf("%w: must specify type of timeout to get", dialplan.ErrUsage)
+	}
+	switch args[0] {
+	case 'a', 'A':
+		at := ch.HangupAt()
+		if at.IsZero() {
+			return "0", nil
+		}
+		return seconds3(time.Until(at).Truncate(time.Millisecond)), nil
+	case 'r', 'R', 'd', 'D':
+		if !ch.hasPBX() {
+			return "", nil
+		}
+		response, digit := ch.promptTimeouts()
+		if args[0] == 'r' || args[0] == 'R' {
+			return seconds3(response), nil
+		}
+		return seconds3(digit), nil
+	}
+	return "", fmt.Errorf("%w: unknown timeout type %q", dialplan.ErrUsage, args)
+}
+
+// seconds3 formats d as seconds with three decimals ("%.3f").
+func seconds3(d time.Duration) string {
+	return fmt.Sprintf("%.3f", float64(d.Milliseconds())/1000)
+}
+
+func (timeoutFunc) Write(vars dialplan.Vars, args, value string) error {
+	ch, ok := vars.(*Channel)
+	if !ok {
+		return errNoChannel
+	}
+	args = strings.TrimSpace(args)
+	if args == "" {
+		return fmt.Errorf("%w: must specify type of timeout to set", dialplan.ErrUsage)
+	}
+	d := parseTimeoutValue(value)
+	switch args[0] {
+	case 'a', 'A':
+		ch.SetAbsoluteTimeout(d)
+	case 'r', 'R', 'd', 'D':
+		if ch.hasPBX() {
+			ch.setPromptTimeout(args[0] == 'r' || args[0] == 'R', d.Truncate(time.Millisecond))
+		}
+	default:
+		return fmt.Errorf("%w: unknown timeout type %q", dialplan.ErrUsage, args)
+	}
+	return nil
+}
+
+// maxTimeoutSeconds bounds a TIMEOUT value (a year), so that the
+// duration cannot overflow.
+const maxTimeoutSeconds = 365 * 24 * 3600
+
+// parseTimeoutValue reads a TIMEOUT value as func_timeout's
+// sscanf("%ld%lf") does: whole seconds, then a fraction ("1.5"); nothing
+// readable or a negative number is 0.
+func parseTimeoutValue(v string) time.Duration {
+	s := strings.TrimLeft(v, " \t\n\v\f\r")
+	end := 0
+	if end < len(s) && (s[end] == '+' || s[end] == '-') {
+		end++
+	}
+	for end < len(s) && s[end] >= '0' && s[end] <= '9' {
+		end++
+	}
+	sec, ok := atoiPrefix(s[:end])
+	if !ok || sec < 0 {
+		return 0
+	}
+	d := time.Duration(min(sec, maxTimeoutSeconds)) * time.Second
+	if frac, err := strconv.ParseFloat(floatPrefix(s[end:]), 64); err == nil && frac > 0 && frac < maxTimeoutSeconds {
+		d += time.Duration(frac * float64(time.Second))
+	}
+	return d
 }

@@ -25,29 +25,6 @@ type registeredApp struct {
 	synopsis string
 }
 
-// appSynopses are the one-line synopses of Asterisk 20's applications that
-// the core has, shown by "core show applications".
-var appSynopses = map[string]string{
-	"answer":        "Answer a channel if ringing.",
-	"busy":          "Indicate the Busy condition.",
-	"congestion":    "Indicate the Congestion condition.",
-	"echo":          "Echo media, DTMF back to the calling party",
-	"gosub":         "Jump to label, saving return address.",
-	"goto":          "Jump to a particular priority, extension, or context.",
-	"gotoif":        "Conditional goto.",
-	"hangup":        "Hang up the calling channel.",
-	"noop":          "Do Nothing (No Operation).",
-	"playback":      "Play a file.",
-	"playtones":     "Play a tone list.",
-	"progress":      "Indicate progress.",
-	"return":        "Return from gosub routine.",
-	"ringing":       "Indicate ringing tone.",
-	"set":           "Set channel variable or function value.",
-	"stopplaytones": "Stop playing a tone list.",
-	"verbose":       "Send arbitrary text to verbose output.",
-	"wait":          "Waits for some time.",
-}
-
 // Apps returns the registered applications sorted by name, ignoring case,
 // as "core show applications" lists them.
 func (c *Core) Apps() []AppInfo {

@@ -32,8 +32,12 @@ func (a *Adapter) actions() []*manager.Action {
 			Synopsis: "Gets a channel variable or function value.", Handler: a.getvar},
 		{Name: "Setvar", Perm: manager.PermCall,
 			Synopsis: "Sets a channel variable or function value.", Handler: a.setvar},
+		// Slow: a synchronous Originate answers once the call is answered
+		// or has failed, and the session's events are not held back
+		// meanwhile (Asterisk holds them until the response).
 		{Name: "Originate", Perm: manager.PermOriginate,
 			Synopsis: "Originate a call.", Handler: a.originate, Slow: true},
+		a.showDialPlanAction(),
 	}
 }
 
@@ -53,6 +57,12 @@ func functionAllowed(s string, perm manager.Perm) bool {
 		return true
 	}
 	return !strings.Contains(s, "SHELL(") && !strings.Contains(s, "EVAL(")
+}
+
+// localFollower reports whether name is a Local ;2 whose ;1 is in found.
+func localFollower(name string, found map[string]bool) bool {
+	base, ok := strings.CutSuffix(name, ";2")
+	return ok && strings.HasPrefix(name, "Local/") && found[base+";1"]
 }
 
 // hangup is action_hangup: one channel by name, or every channel whose name
@@ -84,18 +94,24 @@ func (a *Adapter) hangup(_ context.Context, s *manager.Session, req *ami.Message
 		return nil
 	}
 	s.StartList(req, "Channels hung up will follow")
-	var names []string
+	var matched []string
+	found := make(map[string]bool)
 	for _, ch := range a.channels() {
-		if re.MatchString(ch.Name()) {
-			names = append(names, ch.Name())
+		if nm := ch.Name(); re.MatchString(nm) {
+			matched = append(matched, nm)
+			found[nm] = true
 		}
 	}
 	n := 0
-	for _, nm := range names {
+	for _, nm := range matched {
 		// Every channel that matched is listed, as Asterisk lists the
-		// channels it found: one may already be gone because hanging up
-		// its Local partner took it along.
-		core.Hangup(nm, cause)
+		// channels it found. A Local ;2 whose ;1 matched too is left to
+		// follow its ;1 (which tells it with a HangupRequest), so that
+		// which half of the pair gets the HangupRequest does not depend
+		// on which of two dialplans, both asked to end, ends first.
+		if !localFollower(nm, found) {
+			core.Hangup(nm, cause)
+		}
 		msg := ami.NewMessage("Event", "ChannelHungup", "Channel", nm)
 		if id := req.ActionID(); id != "" {
 			msg.Add("ActionID", id)
@@ -159,7 +175,7 @@ func (a *Adapter) status(_ context.Context, s *manager.Session, req *ami.Message
 			ami.Header{Key: "EffectiveConnectedLineNum", Value: orUnknown(snap.ConnectedLineNum)},
 			ami.Header{Key: "EffectiveConnectedLineName", Value: orUnknown(snap.ConnectedLineName)},
 			ami.Header{Key: "TimeToHangup", Value: timeToHangup(ch.HangupAt())},
-			ami.Header{Key: "BridgeID", Value: ""},
+			ami.Header{Key: "BridgeID", Value: ch.BridgeID()},
 			ami.Header{Key: "Application", Value: ci.app},
 			ami.Header{Key: "Data", Value: ci.data},
 			ami.Header{Key: "Nativeformats", Value: "(slin)"},
@@ -208,7 +224,7 @@ func (a *Adapter) coreShowChannels(_ context.Context, s *manager.Session, req *a
 			ami.Header{Key: "Application", Value: ci.app},
 			ami.Header{Key: "ApplicationData", Value: ci.data},
 			ami.Header{Key: "Duration", Value: hms(now.Sub(ci.created))},
-			ami.Header{Key: "BridgeId", Value: ""},
+			ami.Header{Key: "BridgeId", Value: ch.BridgeID()},
 		)
 		s.Send(&ami.Message{Headers: h})
 	}
@@ -314,12 +330,20 @@ func (a *Adapter) setvar(_ context.Context, s *manager.Session, req *ami.Message
 	}
 	cn := req.Get("Channel")
 	if cn == "" {
+		core := a.core.Load()
 		if strings.HasSuffix(name, ")") {
-			// Asterism's functions all need a channel.
-			s.Error(req, "Variable not set")
+			// A function with no channel: those that need one
+			// (CALLERID …) refuse, others (DEVICE_STATE) work, as
+			// pbx_builtin_setvar_helper(NULL, …) does.
+			if err := core.Funcs().Write(core, name, req.Get("Value")); err != nil {
+				a.opts.Logger.Warn("pbxami: Setvar", "variable", name, "err", err)
+				s.Error(req, "Variable not set")
+				return nil
+			}
+			s.Ack(req, "Variable Set")
 			return nil
 		}
-		a.core.Load().SetGlobal(name, req.Get("Value"))
+		core.SetGlobal(name, req.Get("Value"))
 		s.Ack(req, "Variable Set")
 		return nil
 	}

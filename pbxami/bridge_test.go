@@ -76,13 +76,27 @@ func TestDialBridgeRedirect(t *testing.T) {
 	if r.Get("Response") != "Success" {
 		t.Fatalf("Originate: %v", r)
 	}
-	begin := c.event("DialBegin", "", "")
+	// The Originate's own dial of Sim/a1k names no caller: the Dest
+	// block alone, as Asterisk's dialling API sends it.
+	alone := c.event("DialBegin", "DialString", "a1k")
+	checkKeys(t, alone, append(append([]string{"Event", "Privilege"}, prefixed("Dest", snapshotKeys)...), "DialString")...)
+	aloneEnd := c.event("DialEnd", "DestChannel", alone.Get("DestChannel"))
+	checkKeys(t, aloneEnd, append(append([]string{"Event", "Privilege"}, prefixed("Dest", snapshotKeys)...), "DialStatus")...)
+	if aloneEnd.Get("DialStatus") != "ANSWER" || aloneEnd.Get("DestChannelStateDesc") != "Up" {
+		t.Errorf("the Originate's DialEnd: %v", aloneEnd)
+	}
+	begin := c.event("DialBegin", "DialString", "b2k")
 	a, b := begin.Get("Channel"), begin.Get("DestChannel")
 	checkKeys(t, begin, append(append(with(), prefixed("Dest", snapshotKeys)...), "DialString")...)
 	if begin.Get("DialString") != "b2k" || begin.Get("DestLinkedid") != begin.Get("Uniqueid") || begin.Get("Privilege") != "call,all" {
 		t.Errorf("DialBegin: %v", begin)
 	}
-	end := c.event("DialEnd", "", "")
+	ringing := c.event("DialState", "DestChannel", b)
+	checkKeys(t, ringing, append(append(with(), prefixed("Dest", snapshotKeys)...), "DialStatus")...)
+	if ringing.Get("DialStatus") != "RINGING" || ringing.Get("DestChannelStateDesc") != "Ringing" || ringing.Get("Channel") != a {
+		t.Errorf("DialState: %v", ringing)
+	}
+	end := c.event("DialEnd", "DestChannel", b)
 	checkKeys(t, end, append(append(with(), prefixed("Dest", snapshotKeys)...), "DialStatus")...)
 	if end.Get("DialStatus") != "ANSWER" || end.Get("DestChannel") != b {
 		t.Errorf("DialEnd: %v", end)
@@ -95,7 +109,8 @@ func TestDialBridgeRedirect(t *testing.T) {
 		create.Get("BridgeNumChannels") != "0" || create.Get("BridgeVideoSourceMode") != "none" {
 		t.Errorf("BridgeCreate: %v", create)
 	}
-	for i, name := range []string{a, b} {
+	// The called party enters first, as in Asterisk.
+	for i, name := range []string{b, a} {
 		ent := c.event("BridgeEnter", "Channel", name)
 		checkKeys(t, ent, append(append([]string{"Event", "Privilege"}, bridgeKeys...), snapshotKeys...)...)
 		if ent.Get("BridgeUniqueid") != id || ent.Get("BridgeNumChannels") != string(rune('1'+i)) || ent.Get("ChannelStateDesc") != "Up" {
@@ -104,6 +119,16 @@ func TestDialBridgeRedirect(t *testing.T) {
 	}
 	hears(t, srv.PBX.Sim, a, 2000, 1000)
 	hears(t, srv.PBX.Sim, b, 1000, 2000)
+	// Status and CoreShowChannels name the bridge the legs are in.
+	for _, name := range []string{a, b} {
+		// The items, then the Complete event.
+		if _, items := c.list("Status", "Channel", name); len(items) != 2 || items[0].Get("BridgeID") != id {
+			t.Errorf("Status of %s: %v", name, items)
+		}
+	}
+	if _, items := c.list("CoreShowChannels"); len(items) != 3 || items[0].Get("BridgeId") != id || items[1].Get("BridgeId") != id {
+		t.Errorf("CoreShowChannels: %v", items)
+	}
 
 	for _, tc := range []struct {
 		kv  []string
@@ -124,7 +149,7 @@ func TestDialBridgeRedirect(t *testing.T) {
 		t.Fatalf("Redirect: %v", r)
 	}
 	var leaves []*ami.Message
-	for _, name := range []string{a, b} {
+	for _, name := range []string{b, a} {
 		leaves = append(leaves, c.event("BridgeLeave", "Channel", name))
 	}
 	destroy := c.event("BridgeDestroy", "", "")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -15,10 +16,15 @@ import (
 // commands returns the CLI commands of the PBX.
 func (a *Adapter) commands() []*cli.Command {
 	cs := []*cli.Command{
-		{Words: []string{"core", "show", "channels"}, Args: "[concise|verbose]", MaxArgs: 1,
+		{Words: []string{"core", "show", "channels"}, Args: "[concise|verbose|count]", MaxArgs: 1,
 			Summary: "Display information on channels",
-			Usage:   "Usage: core show channels [concise|verbose]\n       Lists currently defined channels and some information about them.\n",
-			Run:     a.cliShowChannels},
+			Usage: "Usage: core show channels [concise|verbose|count]\n" +
+				"       Lists currently defined channels and some information about them. If\n" +
+				"       'concise' is specified, the format is abridged and in a more easily\n" +
+				"       machine parsable format. If 'verbose' is specified, the output includes\n" +
+				"       more and longer fields. If 'count' is specified only the channel and call\n" +
+				"       count is output.\n",
+			Run: a.cliShowChannels},
 		{Words: []string{"core", "show", "channel"}, Args: "<channel>", MinArgs: 1, MaxArgs: 1,
 			Summary: "Display information on a specific channel",
 			Usage:   "Usage: core show channel <channel>\n       Shows lots of information about the specified channel.\n",
@@ -27,19 +33,13 @@ func (a *Adapter) commands() []*cli.Command {
 			Summary: "Request a hangup on a given channel",
 			Usage:   "Usage: channel request hangup <channel>|<all>\n       Request that a channel be hung up. The hangup takes effect\n       the next time the driver reads or writes from the channel.\n       If 'all' is specified instead of a channel name, all channels\n       will see the hangup request.\n",
 			Run:     a.cliRequestHangup},
-		{Words: []string{"core", "show", "applications"}, MaxArgs: 0,
-			Summary: "Shows registered dialplan applications",
-			Usage:   "Usage: core show applications\n       List applications which are currently available.\n",
-			Run:     a.cliShowApplications},
-		{Words: []string{"core", "show", "application"}, Args: "<application> [<application> [<application> [...]]]", MinArgs: 1, MaxArgs: -1,
-			Summary: "Describe a specific dialplan application",
-			Usage:   "Usage: core show application <application> [<application> [<application> [...]]]\n       Describes a particular application.\n",
-			Run:     a.cliShowApplication},
 		{Words: []string{"dialplan", "show"}, Args: "[[exten@]context]", MaxArgs: 1,
 			Summary: "Show dialplan",
 			Usage:   "Usage: dialplan show [[exten@]context]\n       Show dialplan\n",
 			Run:     a.cliDialplanShow},
 	}
+	cs = append(cs, a.docCommands()...)
+	cs = append(cs, a.originateCommands()...)
 	if a.opts.Dialplan != nil {
 		cs = append(cs, &cli.Command{Words: []string{"dialplan", "reload"},
 			Summary: "Reload extensions and *only* extensions",
@@ -64,7 +64,7 @@ func (a *Adapter) commands() []*cli.Command {
 // The formats of Asterisk 20's "core show channels" (main/cli.c).
 const (
 	chanFormat    = "%-64.64s %-32.32s %-7.7s %-30.30s\n"
-	verboseFormat = "%-80.80s %-24.24s %-24.24s %4.4s %7.7s %-12.12s %-25.25s %-15.15s %8.8s %-11.11s %-11.11s %-20.20s\n"
+	verboseFormat = "%-80.80s %-24.24s %-24.24s %4.4s %-7.7s %-12.12s %-25.25s %-15.15s %8.8s %-11.11s %-11.11s %-20.20s\n"
 )
 
 // ess is Asterisk's ESS(): "s" unless n is 1.
@@ -75,56 +75,73 @@ func ess(n int) string {
 	return "s"
 }
 
+// cliShowChannels is Asterisk 20's handle_chanlist: a table, the concise
+// "!"-separated lines, the verbose table, or the counts alone.
 func (a *Adapter) cliShowChannels(_ context.Context, w io.Writer, args []string) error {
 	mode := ""
 	if len(args) == 1 {
 		mode = strings.ToLower(args[0])
-		if mode != "concise" && mode != "verbose" {
+		if mode != "concise" && mode != "verbose" && mode != "count" {
 			return cli.ErrShowUsage
 		}
 	}
 	chs := a.channels()
 	now := a.now()
+	var b strings.Builder
 	switch mode {
 	case "":
-		fmt.Fprintf(w, chanFormat, "Channel", "Location", "State", "Application(Data)")
+		fmt.Fprintf(&b, chanFormat, "Channel", "Location", "State", "Application(Data)")
 	case "verbose":
-		fmt.Fprintf(w, verboseFormat, "Channel", "Context", "Extension", "Prio", "State", "Application",
+		fmt.Fprintf(&b, verboseFormat, "Channel", "Context", "Extension", "Priority", "State", "Application",
 			"Data", "CallerID", "Duration", "Accountcode", "PeerAccount", "BridgeID")
 	}
 	for _, ch := range chs {
+		if mode == "count" {
+			break
+		}
 		s := ch.Snapshot()
 		ci := a.info(ch)
-		dur := hms(now.Sub(ci.created))
+		app, data := ci.app, ci.data
+		if app == "" {
+			app = "(None)"
+		}
 		switch mode {
 		case "":
-			loc := ""
-			if s.Context != "" || s.Exten != "" {
+			loc, appdata := "(None)", "(None)"
+			if s.Context != "" && s.Exten != "" {
 				loc = fmt.Sprintf("%s@%s:%d", s.Exten, s.Context, s.Priority)
 			}
-			app := "(None)"
 			if ci.app != "" {
-				app = ci.app + "(" + ci.data + ")"
+				appdata = ci.app + "(" + data + ")"
 			}
-			fmt.Fprintf(w, chanFormat, s.Name, loc, s.State.String(), app)
+			fmt.Fprintf(&b, chanFormat, s.Name, loc, s.State.String(), appdata)
 		case "concise":
-			fmt.Fprintf(w, "%s!%s!%s!%d!%s!%s!%s!%s!%s!%s!%d!%d!%s!%s\n", s.Name, s.Context, s.Exten,
-				s.Priority, s.State.String(), ci.app, ci.data, s.CallerIDNum, s.AccountCode, "", 3,
-				int(now.Sub(ci.created)/time.Second), "", s.Uniqueid)
+			// The 11th field is the AMA flags: 3, DOCUMENTATION, the
+			// default of every channel.
+			fmt.Fprintf(&b, "%s!%s!%s!%d!%s!%s!%s!%s!%s!%s!%d!%d!%s!%s\n", s.Name, s.Context, s.Exten,
+				s.Priority, s.State.String(), app, data, s.CallerIDNum, s.AccountCode, "", 3,
+				int(now.Sub(ci.created)/time.Second), ch.BridgeID(), s.Uniqueid)
 		case "verbose":
-			fmt.Fprintf(w, verboseFormat, s.Name, s.Context, s.Exten, fmt.Sprint(s.Priority), s.State.String(),
-				ci.app, ci.data, s.CallerIDNum, dur, s.AccountCode, "", "")
+			if data == "" {
+				data = "(Empty)"
+			}
+			fmt.Fprintf(&b, verboseFormat, s.Name, s.Context, s.Exten, strconv.Itoa(s.Priority), s.State.String(),
+				app, data, s.CallerIDNum, hms(now.Sub(ci.created)), s.AccountCode, "", ch.BridgeID())
 		}
 	}
 	if mode != "concise" {
 		n, calls, done := len(chs), a.CurrentCalls(), a.ProcessedCalls()
-		fmt.Fprintf(w, "%d active channel%s\n", n, ess(n))
-		fmt.Fprintf(w, "%d active call%s\n", calls, ess(calls))
-		fmt.Fprintf(w, "%d call%s processed\n", done, ess(done))
+		fmt.Fprintf(&b, "%d active channel%s\n", n, ess(n))
+		fmt.Fprintf(&b, "%d active call%s\n", calls, ess(calls))
+		fmt.Fprintf(&b, "%d call%s processed\n", done, ess(done))
 	}
-	return nil
+	_, err := io.WriteString(w, b.String())
+	return err
 }
 
+// cliShowChannel is Asterisk 20's handle_showchan. Asterism's channels have
+// no codecs, groups, call identifiers or DNID, so those lines show what
+// Asterisk shows for a channel without them.
 func (a *Adapter) cliShowChannel(_ context.Context, w io.Writer, args []string) error {
 	ch, ok := a.lookup(args[0])
 	if !ok {
@@ -133,72 +150,72 @@ func (a *Adapter) cliShowChannel(_ context.Context, w io.Writer, args []string) 
 	}
 	s := ch.Snapshot()
 	ci := a.info(ch)
-	fmt.Fprintf(w, " -- General --\n")
-	fmt.Fprintf(w, "           Name: %s\n", s.Name)
-	fmt.Fprintf(w, "           Type: %s\n", strings.SplitN(s.Name, "/", 2)[0])
-	fmt.Fprintf(w, "       UniqueID: %s\n", s.Uniqueid)
-	fmt.Fprintf(w, "       LinkedID: %s\n", s.Linkedid)
-	fmt.Fprintf(w, "      Caller ID: %s\n", orUnknown(s.CallerIDNum))
-	fmt.Fprintf(w, " Caller ID Name: %s\n", orUnknown(s.CallerIDName))
-	fmt.Fprintf(w, "Connected Line ID: %s\n", orUnknown(s.ConnectedLineNum))
-	fmt.Fprintf(w, "Connected Line ID Name: %s\n", orUnknown(s.ConnectedLineName))
-	fmt.Fprintf(w, "    DNID Digits: (N/A)\n")
-	fmt.Fprintf(w, "       Language: %s\n", s.Language)
-	fmt.Fprintf(w, "          State: %s (%d)\n", s.State.String(), int(s.State))
-	fmt.Fprintf(w, "   Elapsed Time: %s\n", hms(a.now().Sub(ci.created)))
-	fmt.Fprintf(w, "    Accountcode: %s\n", s.AccountCode)
-	fmt.Fprintf(w, " --   PBX   --\n")
-	fmt.Fprintf(w, "        Context: %s\n", s.Context)
-	fmt.Fprintf(w, "      Extension: %s\n", s.Exten)
-	fmt.Fprintf(w, "       Priority: %d\n", s.Priority)
-	app := "(N/A)"
-	if ci.app != "" {
-		app = ci.app
+	elapsed := int(a.now().Sub(ci.created) / time.Second)
+	var hangupAt int64
+	if t := ch.HangupAt(); !t.IsZero() {
+		hangupAt = t.Unix()
 	}
-	fmt.Fprintf(w, "    Application: %s\n", app)
-	fmt.Fprintf(w, "           Data: %s\n", ci.data)
-	fmt.Fprintf(w, "      Variables:\n")
+	app, data := ci.app, ci.data
+	if app == "" {
+		app = "(N/A)"
+	}
+	if data == "" {
+		data = "(Empty)"
+	}
+	var b strings.Builder
+	b.WriteString(" -- General --\n")
+	fmt.Fprintf(&b, "           Name: %s\n", s.Name)
+	fmt.Fprintf(&b, "           Type: %s\n", techOf(s.Name))
+	fmt.Fprintf(&b, "       UniqueID: %s\n", s.Uniqueid)
+	fmt.Fprintf(&b, "       LinkedID: %s\n", s.Linkedid)
+	fmt.Fprintf(&b, "      Caller ID: %s\n", orNA(s.CallerIDNum))
+	fmt.Fprintf(&b, " Caller ID Name: %s\n", orNA(s.CallerIDName))
+	fmt.Fprintf(&b, "Connected Line ID: %s\n", orNA(s.ConnectedLineNum))
+	fmt.Fprintf(&b, "Connected Line ID Name: %s\n", orNA(s.ConnectedLineName))
+	fmt.Fprintf(&b, "Eff. Connected Line ID: %s\n", orNA(s.ConnectedLineNum))
+	fmt.Fprintf(&b, "Eff. Connected Line ID Name: %s\n", orNA(s.ConnectedLineName))
+	b.WriteString("    DNID Digits: (N/A)\n")
+	fmt.Fprintf(&b, "       Language: %s\n", s.Language)
+	fmt.Fprintf(&b, "          State: %s (%d)\n", s.State.String(), int(s.State))
+	b.WriteString("  NativeFormats: (slin)\n    WriteFormat: slin\n     ReadFormat: slin\n")
+	b.WriteString(" WriteTranscode: No \n  ReadTranscode: No \n")
+	fmt.Fprintf(&b, " Time to Hangup: %d\n", hangupAt)
+	fmt.Fprintf(&b, "   Elapsed Time: %dh%dm%ds\n", elapsed/3600, elapsed%3600/60, elapsed%60)
+	if id := ch.BridgeID(); id != "" {
+		fmt.Fprintf(&b, "      Bridge ID: %s\n", id)
+	} else {
+		b.WriteString("      Bridge ID: (Not bridged)\n")
+	}
+	b.WriteString(" --   PBX   --\n")
+	fmt.Fprintf(&b, "        Context: %s\n", s.Context)
+	fmt.Fprintf(&b, "      Extension: %s\n", s.Exten)
+	fmt.Fprintf(&b, "       Priority: %d\n", s.Priority)
+	b.WriteString("     Call Group: 0\n   Pickup Group: 0\n")
+	fmt.Fprintf(&b, "    Application: %s\n", app)
+	fmt.Fprintf(&b, "           Data: %s\n", data)
+	b.WriteString(" Call Identifer: (None)\n")
+	b.WriteString("      Variables:\n")
 	for _, kv := range ch.Vars() {
-		fmt.Fprintf(w, "%s=%s\n", kv[0], kv[1])
+		fmt.Fprintf(&b, "%s=%s\n", kv[0], kv[1])
 	}
-	return nil
+	_, err := io.WriteString(w, b.String())
+	return err
 }
 
-// cliShowApplications is Asterisk's handle_show_applications without a
-// filter.
-func (a *Adapter) cliShowApplications(_ context.Context, w io.Writer, _ []string) error {
-	apps := a.core.Load().Apps()
-	fmt.Fprint(w, "    -= Registered Asterisk Applications =-\n")
-	for _, app := range apps {
-		fmt.Fprintf(w, "  %20s: %s\n", app.Name, synopsis(app))
-	}
-	fmt.Fprintf(w, "    -= %d Applications Registered =-\n", len(apps))
-	return nil
+// techOf is the technology of a channel name: "Local" of
+// "Local/600@default-00000000;1".
+func techOf(name string) string {
+	tech, _, _ := strings.Cut(name, "/")
+	return tech
 }
 
-func synopsis(app pbx.AppInfo) string {
-	if app.Synopsis == "" {
-		return "<Synopsis not available>"
+// orNA is Asterisk's S_COR(valid, s, "(N/A)") for a caller ID part, which
+// Asterism keeps empty when it is not set.
+func orNA(s string) string {
+	if s == "" {
+		return "(N/A)"
 	}
-	return app.Synopsis
-}
-
-// cliShowApplication is Asterisk's handle_show_application, with the
-// synopsis alone (Asterism has no XML documentation).
-func (a *Adapter) cliShowApplication(_ context.Context, w io.Writer, args []string) error {
-	found := 0
-	for _, name := range args {
-		app, ok := a.core.Load().App(name)
-		if !ok {
-			continue
-		}
-		found++
-		fmt.Fprintf(w, "\n  -= Info about application '%s' =- \n\n[Synopsis]\n%s\n\n", app.Name, synopsis(app))
-	}
-	if found == 0 {
-		fmt.Fprint(w, "Your application(s) is (are) not registered\n")
-	}
-	return nil
+	return s
 }
 
 func (a *Adapter) cliRequestHangup(_ context.Context, w io.Writer, args []string) error {

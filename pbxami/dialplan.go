@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io/fs"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 
 	"github.com/asterism-pbx/asterism/dialplan"
@@ -16,6 +17,27 @@ type Dialplan struct {
 	dir string
 	log *slog.Logger
 	cur atomic.Pointer[dialplan.Dialplan]
+
+	hmu   sync.Mutex // guards hooks
+	hooks []func()
+}
+
+// OnReload has fn called after each successful Reload, once the new
+// dialplan is in force: the core rebuilds its hints then.
+func (d *Dialplan) OnReload(fn func()) {
+	d.hmu.Lock()
+	d.hooks = append(d.hooks, fn)
+	d.hmu.Unlock()
+}
+
+// reloaded calls the OnReload hooks.
+func (d *Dialplan) reloaded() {
+	d.hmu.Lock()
+	hooks := append([]func(){}, d.hooks...)
+	d.hmu.Unlock()
+	for _, fn := range hooks {
+		fn()
+	}
 }
 
 // LoadDialplan reads dir/extensions.conf. A missing file gives an empty
@@ -42,11 +64,13 @@ func (d *Dialplan) Reload() error {
 	if errors.Is(err, fs.ErrNotExist) {
 		d.log.Warn("no extensions.conf: the dialplan is empty", "dir", d.dir)
 		d.cur.Store(nil)
+		d.reloaded()
 		return nil
 	}
 	if err != nil {
 		return err
 	}
 	d.cur.Store(dp)
+	d.reloaded()
 	return nil
 }

@@ -26,6 +26,30 @@ func (a *Adapter) HandleEvent(ev pbx.Event) {
 			{Key: "Variable", Value: ev.Variable}, {Key: "Value", Value: ev.Value}}})
 		return
 	}
+	switch {
+	case ev.Kind == pbx.EventDeviceStateChange:
+		a.m.Publish(&manager.Event{Name: ev.Kind.String(), Class: manager.PermCall, Headers: []ami.Header{
+			{Key: "Device", Value: ev.Device}, {Key: "State", Value: ev.DeviceState.String()}}})
+		return
+	case ev.Kind == pbx.EventExtensionStatus:
+		// manager.c manager_state_cb, with the header order of
+		// extensionstate.txt.
+		a.m.Publish(&manager.Event{Name: ev.Kind.String(), Class: manager.PermCall, Headers: []ami.Header{
+			{Key: "Exten", Value: ev.HintExten}, {Key: "Context", Value: ev.HintContext},
+			{Key: "Hint", Value: ev.Hint}, {Key: "Status", Value: ev.ExtState.Code()},
+			{Key: "StatusText", Value: ev.ExtState.String()}}})
+		return
+	case ev.Dest != nil && ev.Channel.Uniqueid == "":
+		// A dial no channel makes (Originate): the Dest block alone.
+		h := a.destHeaders(make([]ami.Header, 0, 16), ev.Dest)
+		if ev.Kind == pbx.EventDialBegin {
+			h = append(h, ami.Header{Key: "DialString", Value: ev.DialString})
+		} else {
+			h = append(h, ami.Header{Key: "DialStatus", Value: ev.DialStatus})
+		}
+		a.m.Publish(&manager.Event{Name: ev.Kind.String(), Class: manager.PermCall, Headers: h})
+		return
+	}
 	if ev.Bridge != nil && ev.Channel.Uniqueid == "" {
 		// BridgeCreate, BridgeDestroy: the bridge alone.
 		a.m.Publish(&manager.Event{Name: ev.Kind.String(), Class: manager.PermCall,
@@ -49,6 +73,17 @@ func (a *Adapter) HandleEvent(ev pbx.Event) {
 		h = a.snapshotHeaders(h, s, ch)
 		h = a.destHeaders(h, ev.Dest)
 		h = append(h, ami.Header{Key: "DialString", Value: ev.DialString})
+	case pbx.EventLocalBridge:
+		// chan_local's LocalBridge: both halves, then the pair.
+		h = a.prefixedHeaders(h, "LocalOne", s, ch)
+		h = a.prefixedHeaders(h, "LocalTwo", ev.Peer, nil)
+		opt := "No"
+		if ev.LocalOptimization {
+			opt = "Yes"
+		}
+		h = append(h, ami.Header{Key: "Context", Value: ev.LocalContext},
+			ami.Header{Key: "Exten", Value: ev.LocalExten},
+			ami.Header{Key: "LocalOptimization", Value: opt})
 	default:
 		h = a.snapshotHeaders(h, s, ch)
 	}
@@ -189,17 +224,26 @@ func bridgeHeaders(h []ami.Header, b *pbx.BridgeSnapshot) []ami.Header {
 // destHeaders appends the snapshot block of a dialled channel with the
 // prefix "Dest" and its ChanVariable lines as "DestChanVariable".
 func (a *Adapter) destHeaders(h []ami.Header, d *pbx.Snapshot) []ami.Header {
+	return a.prefixedHeaders(h, "Dest", d, nil)
+}
+
+// prefixedHeaders appends the snapshot block of d with every key
+// prefixed (Asterisk's ast_manager_build_channel_state_string_prefix);
+// its ChanVariable lines are read from ch, or from the live channel d
+// names when ch is nil.
+func (a *Adapter) prefixedHeaders(h []ami.Header, prefix string, d *pbx.Snapshot, ch *pbx.Channel) []ami.Header {
 	if d == nil {
 		return h
 	}
-	var ch *pbx.Channel
-	if core := a.core.Load(); core != nil {
-		ch, _ = core.ChannelByID(d.Uniqueid)
+	if ch == nil {
+		if core := a.core.Load(); core != nil {
+			ch, _ = core.ChannelByID(d.Uniqueid)
+		}
 	}
 	start := len(h)
 	h = a.snapshotHeaders(h, d, ch)
 	for i := start; i < len(h); i++ {
-		h[i].Key = "Dest" + h[i].Key
+		h[i].Key = prefix + h[i].Key
 	}
 	return h
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/asterism-pbx/asterism/ami"
+	"github.com/asterism-pbx/asterism/dialplan"
 	"github.com/asterism-pbx/asterism/manager"
 	"github.com/asterism-pbx/asterism/pbx"
 )
@@ -99,7 +100,7 @@ func (a *Adapter) originate(_ context.Context, s *manager.Session, req *ami.Mess
 		}()
 		return nil
 	}
-	if r := a.dial(o); r.ch == nil {
+	if r := a.dial(o); !r.answered() {
 		s.Error(req, "Originate failed")
 		return nil
 	}
@@ -176,11 +177,10 @@ func (a *Adapter) parseOriginate(s *manager.Session, req *ami.Message) (*origina
 	}
 	var own []string
 	for _, v := range req.Values("Variable") {
-		for _, kv := range strings.Split(v, ",") {
-			if kv = strings.TrimSpace(kv); kv != "" {
-				own = append(own, kv)
-			}
-		}
+		// man_do_variable_value: split as an application's arguments
+		// (commas in quotes or parentheses do not split, quotes are
+		// removed) into at most 64 pairs, the last taking the rest.
+		own = append(own, dialplan.SplitArgs(strings.TrimLeft(v, " \t"), ',', 64)...)
 	}
 	for i := len(list) - 1; i >= 0; i-- {
 		o.addVar(list[i])
@@ -201,7 +201,6 @@ func (o *originateReq) addVar(kv string) {
 
 // dialResult is how an Originate's call went.
 type dialResult struct {
-	ch     *pbx.Channel // the answered channel, nil on failure
 	reason int
 	snap   pbx.Snapshot // the channel as answered
 }
@@ -216,6 +215,7 @@ func (a *Adapter) dial(o *originateReq) dialResult {
 	if err != nil {
 		return dialResult{reason: reasonNone}
 	}
+	ch.SetOutgoing(pbx.AppOriginateOutgoing)
 	for _, kv := range o.vars {
 		ch.SetVar(kv[0], kv[1])
 	}
@@ -225,7 +225,7 @@ func (a *Adapter) dial(o *originateReq) dialResult {
 		ch.SetCallerID(o.cidNum, o.cidName)
 		ch.SetConnectedLine(o.cidNum, o.cidName)
 	}
-	if err := ch.Dial(context.Background(), o.timeout); err != nil {
+	if err := ch.DialAlone(context.Background(), o.timeout); err != nil {
 		// A call that never got anywhere hangs up without a cause, as
 		// in Asterisk (Cause: 0).
 		reason, cause := failReason(err), 0
@@ -238,6 +238,14 @@ func (a *Adapter) dial(o *originateReq) dialResult {
 	snap := ch.Snapshot()
 	if o.app != "" {
 		err = core.RunApp(ch, o.app, o.data)
+		if errors.Is(err, pbx.ErrNoApp) {
+			// Asterisk finds out only once the call is answered
+			// (pbx_outgoing_exec): the Originate succeeded and the
+			// channel hangs up.
+			a.opts.Logger.Warn("pbxami: originate: no such application", "channel", snap.Name, "app", o.app)
+			ch.Hangup(pbx.CauseNormalClearing)
+			return dialResult{reason: reasonAnswer, snap: snap}
+		}
 	} else {
 		err = core.StartPBX(ch, o.context, o.exten, o.priority)
 	}
@@ -246,8 +254,12 @@ func (a *Adapter) dial(o *originateReq) dialResult {
 		ch.Hangup(pbx.CauseNormalClearing)
 		return dialResult{reason: reasonHangup}
 	}
-	return dialResult{ch: ch, reason: reasonAnswer, snap: snap}
+	return dialResult{reason: reasonAnswer, snap: snap}
 }
+
+// answered reports whether the call was answered: the Originate
+// succeeded, even if what it was to run could not start.
+func (r dialResult) answered() bool { return r.reason == reasonAnswer }
 
 // failReason maps a Dial error to OriginateResponse's Reason.
 func failReason(err error) int {
@@ -272,7 +284,7 @@ func (r dialResult) event(o *originateReq) *manager.Event {
 	}
 	resp, channel, uid := "Failure", o.dial, unknown
 	num, name := orUnknown(o.cidNum), orUnknown(o.cidName)
-	if r.ch != nil {
+	if r.answered() {
 		resp, channel, uid = "Success", r.snap.Name, r.snap.Uniqueid
 		num, name = orUnknown(r.snap.CallerIDNum), orUnknown(r.snap.CallerIDName)
 	}

@@ -434,11 +434,10 @@ func TestDialplanReload(t *testing.T) {
 	waitIdle(t, srv)
 }
 
-// The transcripts that replay against Asterism: originate-bad.txt but for
-// the events Asterism does not emit yet (the AppDial2 Newexten of a Local ;1,
-// DeviceStateChange), and status-no-channels.txt.
+// The transcripts that replay against Asterism: originate-bad.txt and
+// status-no-channels.txt.
 func TestGolden(t *testing.T) {
-	skipEv := transcript.SkipEvents("SuccessfulAuth", "DeviceStateChange")
+	skipEv := transcript.SkipEvents("SuccessfulAuth")
 	for _, name := range []string{"originate-bad", "status-no-channels"} {
 		t.Run(name, func(t *testing.T) {
 			tr, err := transcript.ParseFile(filepath.Join(refDir, name+".txt"))
@@ -449,9 +448,7 @@ func TestGolden(t *testing.T) {
 			transcript.Replay(t, tr, func() (net.Conn, error) { return net.Dial("tcp", srv.Addr) }, transcript.Options{
 				Secrets: map[string]string{"admin": "adminpw"},
 				Order:   transcript.EventsBetweenResponses,
-				Skip: func(conn string, m transcript.Message) bool {
-					return skipEv(conn, m) || (m.Event() == "Newexten" && m.Get("Application") == "AppDial2")
-				},
+				Skip:    skipEv,
 			})
 			waitIdle(t, srv)
 		})

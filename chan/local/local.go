@@ -4,7 +4,14 @@
 // exten@context. Frames written to one half are read by the other, and
 // answer, indications, DTMF and hangup cross over, as Asterisk's chan_local
 // does (without its optimisation away of the pair: Asterism never
-// optimises, as with the /n option).
+// optimises, as with the /n option, though its LocalBridge event says
+// what Asterisk's would).
+//
+// A Local device ("Local/exten@context") is in use while a pair for it
+// has been called and neither half has hung up, and invalid when the
+// extension does not exist, as Asterisk's local_devicestate says; like
+// Asterisk's Local channels, its state is announced on every change of
+// one of its channels (it is not cached).
 package local
 
 import (
@@ -19,10 +26,53 @@ import (
 )
 
 // Tech is the Local technology. Register it with pbx.Core.Register.
-type Tech struct{}
+type Tech struct {
+	mu    sync.Mutex
+	pairs map[string]map[*pair]struct{} // by "exten@context"; the pairs in use
+}
 
 // New returns the Local technology.
-func New() *Tech { return &Tech{} }
+func New() *Tech { return &Tech{pairs: make(map[string]map[*pair]struct{})} }
+
+// DeviceState implements pbx.DeviceStateProvider for the device
+// "Local/resource": in use while a pair for the extension has been
+// called and both halves are up, not in use otherwise, invalid when the
+// extension does not exist. Local device states are not cached.
+func (t *Tech) DeviceState(core *pbx.Core, resource string) (pbx.DeviceState, bool) {
+	exten, context, _, err := ParseResource(resource)
+	if err != nil {
+		return pbx.DeviceInvalid, false
+	}
+	if dp := core.Dialplan(); dp == nil || !dp.Exists(context, exten, "", 1) {
+		return pbx.DeviceInvalid, false
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.pairs[exten+"@"+context]) > 0 {
+		return pbx.DeviceInUse, false
+	}
+	return pbx.DeviceNotInUse, false
+}
+
+// inUse adds p to the pairs in use, or removes it.
+func (t *Tech) inUse(p *pair, on bool) {
+	key := p.exten + "@" + p.context
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	set := t.pairs[key]
+	if on {
+		if set == nil {
+			set = make(map[*pair]struct{})
+			t.pairs[key] = set
+		}
+		set[p] = struct{}{}
+		return
+	}
+	delete(set, p)
+	if len(set) == 0 {
+		delete(t.pairs, key)
+	}
+}
 
 // Name returns "Local".
 func (*Tech) Name() string { return "Local" }
@@ -46,13 +96,14 @@ func ParseResource(resource string) (exten, context, options string, err error) 
 
 // Request creates the pair: ch becomes ";1" (announced first, state Down)
 // and a new ";2" channel (state Ring) is announced after it.
-func (*Tech) Request(core *pbx.Core, ch *pbx.Channel, resource string) (pbx.Endpoint, error) {
-	exten, context, _, err := ParseResource(resource)
+func (t *Tech) Request(core *pbx.Core, ch *pbx.Channel, resource string) (pbx.Endpoint, error) {
+	exten, context, options, err := ParseResource(resource)
 	if err != nil {
 		return nil, &pbx.CauseError{Cause: pbx.CauseRequestedChanUnavail, Err: fmt.Errorf("%w: %w", pbx.ErrChanUnavail, err)}
 	}
 	base := fmt.Sprintf("Local/%s@%s-%08x", exten, context, ch.Seq())
-	p := &pair{core: core, exten: exten, context: context, one: ch}
+	p := &pair{tech: t, core: core, exten: exten, context: context, one: ch,
+		optimize: !strings.Contains(options, "n")}
 	ch.SetName(base + ";1")
 	ch.SetLocation(context, exten, 1)
 	ch.Publish()
@@ -72,8 +123,10 @@ func (*Tech) Request(core *pbx.Core, ch *pbx.Channel, resource string) (pbx.Endp
 
 // pair joins the two halves.
 type pair struct {
+	tech           *Tech
 	core           *pbx.Core
 	exten, context string
+	optimize       bool // no /n: Asterisk could optimise the pair away
 	one, two       *pbx.Channel
 
 	mu      sync.Mutex
@@ -125,10 +178,16 @@ func (h *half) Call(dest string, timeout time.Duration) error {
 		AccountCode:   &acct,
 		ConnectedLine: &pbx.Party{Num: num, Name: name},
 	})
+	p.one.AnnounceLocalBridge(p.two, p.context, p.exten, p.optimize)
+	// In use from now on: ;2's first state change already reports the
+	// device in use.
+	p.started = true
+	p.tech.inUse(p, true)
 	if err := p.core.StartPBX(p.two, p.context, p.exten, 1); err != nil {
+		p.started = false
+		p.tech.inUse(p, false)
 		return err
 	}
-	p.started = true
 	return nil
 }
 
@@ -141,15 +200,17 @@ func (h *half) Answer() error {
 // Hangup crosses the hangup over: the other half gets a HangupRequest with
 // the cause; a ;2 whose dialplan never started is hung up with ;1.
 func (h *half) Hangup(cause int) {
+	p := h.p
 	if !h.first {
-		h.p.one.QueueHangup(cause)
+		p.tech.inUse(p, false)
+		p.one.QueueHangup(cause)
 		return
 	}
-	p := h.p
 	p.mu.Lock()
 	p.gone = true
 	started := p.started
 	p.mu.Unlock()
+	p.tech.inUse(p, false)
 	if started {
 		p.two.QueueHangup(cause)
 	} else {

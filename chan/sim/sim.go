@@ -4,8 +4,9 @@
 // DTMF, a sound file or an echo of what it hears, and may hang up after a
 // while. It serves the demo, tests and load generation.
 //
-// A phone's call runs in one goroutine, started by Call and ended when the
-// channel hangs up. What the phone hears can be kept for tests
+// A phone's call runs from timers (ringing, answer, hangup) and its audio
+// from a clock shared by all the phones, which sends every talking phone's
+// frames every 20 ms; the call ends when the channel hangs up. What the phone hears can be kept for tests
 // ([Tech.RecordSamples], [Tech.Recording]).
 package sim
 
@@ -30,8 +31,11 @@ type Tech struct {
 	cfg    *Config
 	sounds sounds.Library
 
+	clock frameClock // sends the audio of every talking phone
+
 	mu    sync.Mutex
-	calls map[string]*Recording // by channel name, live calls
+	calls map[string]*Recording     // by channel name, live calls
+	tones map[float64][]media.Frame // pre-rendered tones by frequency (see toneLoop)
 }
 
 // New returns the technology for the phones of cfg; lib (possibly nil)
@@ -66,7 +70,7 @@ func (t *Tech) Request(core *pbx.Core, ch *pbx.Channel, resource string) (pbx.En
 		return nil, &pbx.CauseError{Cause: pbx.CauseRequestedChanUnavail, Err: fmt.Errorf("%w: no phone %q in %s", pbx.ErrChanUnavail, resource, ConfigFile)}
 	}
 	rec := &Recording{limit: t.RecordSamples}
-	ep := &endpoint{t: t, ch: ch, phone: p, rec: rec, quit: make(chan struct{}), done: make(chan struct{})}
+	ep := &endpoint{t: t, ch: ch, phone: p, rec: rec}
 	t.mu.Lock()
 	t.calls[ch.Name()] = rec
 	t.mu.Unlock()
@@ -144,50 +148,50 @@ func (r *Recording) add(f *media.Frame) {
 }
 
 // endpoint is one call to a phone.
+//
+// A call has no goroutine of its own: its steps (ringing, the answer, the
+// hangup after a while) run from timers and its audio from the Tech's
+// shared clock, so that thousands of calls cost no more than their state.
 type endpoint struct {
 	t     *Tech
 	ch    *pbx.Channel
 	phone *Phone
 	rec   *Recording
 
+	// mu orders the call's steps with its hangup: a step runs with it
+	// held and does nothing once ended is set.
 	mu      sync.Mutex
 	started bool
-	closer  io.Closer // the sound file being played, if any
-	quit    chan struct{}
-	done    chan struct{}
+	ended   bool
+	timer   *time.Timer // the next step (answer, then hangupafter)
+	src     *source     // the audio, once answered (nil for echo)
+	closer  io.Closer   // the sound file being played, if any
 }
 
-// Call starts the phone's goroutine: ringing, then the phone's answer.
+// Call starts the call: the phone rings (or is busy …) and answers later.
 func (e *endpoint) Call(dest string, timeout time.Duration) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.started {
 		return fmt.Errorf("sim: phone %s already called", e.phone.Name)
 	}
-	select {
-	case <-e.quit:
+	if e.ended {
 		return pbx.ErrHangup
-	default:
 	}
 	e.started = true
-	go e.run()
+	// The first step runs after Call returns, as the caller expects the
+	// outcome to arrive as frames.
+	e.timer = time.AfterFunc(0, e.ring)
 	return nil
 }
 
-// wait sleeps d, reporting false if the call ended meanwhile.
-func (e *endpoint) wait(d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-e.quit:
-		return false
+// ring is the call's first step.
+func (e *endpoint) ring() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.ended {
+		return
 	}
-}
-
-func (e *endpoint) run() {
-	defer close(e.done)
 	p := e.phone
 	switch p.Mode {
 	case ModeReject:
@@ -195,58 +199,46 @@ func (e *endpoint) run() {
 		return
 	case ModeBusy:
 		e.ch.Queue(media.ControlFrame(media.ControlBusy))
-		<-e.quit
 		return
 	case ModeCongestion:
 		e.ch.Queue(media.ControlFrame(media.ControlCongestion))
-		<-e.quit
 		return
 	}
 	e.ch.Queue(media.ControlFrame(media.ControlRinging))
 	if p.Mode == ModeNoAnswer {
-		<-e.quit
 		return
 	}
-	if !e.wait(p.AnswerAfter) {
+	e.timer = time.AfterFunc(p.AnswerAfter, e.answer)
+}
+
+// answer answers and starts the phone's audio.
+func (e *endpoint) answer() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.ended {
 		return
 	}
+	p := e.phone
 	e.rec.mu.Lock()
 	e.rec.answered = true
 	e.rec.mu.Unlock()
 	e.ch.Queue(media.ControlFrame(media.ControlAnswer))
-
-	var hangup <-chan time.Time
+	e.timer = nil
 	if p.HangupAfter > 0 {
-		t := time.NewTimer(p.HangupAfter)
-		defer t.Stop()
-		hangup = t.C
+		e.timer = time.AfterFunc(p.HangupAfter, e.hangupAfter)
 	}
-	next := e.source()
-	if e.closer != nil {
-		defer e.closer.Close()
+	if next := e.source(); next != nil { // nil: echo, frames go back from Write
+		e.src = newSource(e.ch, next, p.PTime)
+		e.t.clock.add(e.src)
 	}
-	if next == nil { // echo: frames go back from Write
-		select {
-		case <-hangup:
-			e.ch.QueueHangup(pbx.CauseNormalClearing)
-		case <-e.quit:
-		}
-		return
-	}
-	tick := time.NewTicker(media.FrameDuration)
-	defer tick.Stop()
-	var f media.Frame
-	for {
-		next(&f)
-		e.ch.Queue(f)
-		select {
-		case <-tick.C:
-		case <-hangup:
-			e.ch.QueueHangup(pbx.CauseNormalClearing)
-			return
-		case <-e.quit:
-			return
-		}
+}
+
+// hangupAfter hangs the phone up once hangupafter has passed.
+func (e *endpoint) hangupAfter() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.ended {
+		e.ch.QueueHangup(pbx.CauseNormalClearing)
 	}
 }
 
@@ -258,6 +250,15 @@ func (e *endpoint) source() func(*media.Frame) {
 	case PlayEcho:
 		return nil
 	case PlayTone:
+		if loop := e.t.toneLoop(p.ToneFreq); loop != nil {
+			i := 0
+			return func(f *media.Frame) {
+				*f = loop[i]
+				if i++; i == len(loop) {
+					i = 0
+				}
+			}
+		}
 		g := media.NewToneGen(media.DefaultToneAmplitude, p.ToneFreq, 0)
 		return func(f *media.Frame) { g.ReadFrame(f) }
 	case PlayDTMF:
@@ -295,18 +296,22 @@ func (e *endpoint) source() func(*media.Frame) {
 // Answer: the phone is always the called party here; nothing to do.
 func (e *endpoint) Answer() error { return nil }
 
-// Hangup ends the phone's goroutine and forgets the live call.
+// Hangup ends the call's steps and audio and forgets the live call. Once
+// it returns, the phone queues nothing more.
 func (e *endpoint) Hangup(cause int) {
 	e.mu.Lock()
-	started := e.started
-	select {
-	case <-e.quit:
-	default:
-		close(e.quit)
+	e.ended = true
+	if e.timer != nil {
+		// A step that already fired waits for mu, then sees ended.
+		e.timer.Stop()
 	}
+	src, closer := e.src, e.closer
 	e.mu.Unlock()
-	if started {
-		<-e.done
+	if src != nil {
+		e.t.clock.remove(src)
+	}
+	if closer != nil {
+		closer.Close()
 	}
 	e.t.mu.Lock()
 	if e.t.calls[e.ch.Name()] == e.rec {

@@ -48,6 +48,7 @@ type message struct {
 	UserEvent []byte
 	Seq       []byte // the BenchSeq header
 	Channel   []byte
+	ListItems []byte
 }
 
 // header records one "Key: value" line into m if Key is one of the fields
@@ -87,6 +88,8 @@ func (m *message) header(line []byte) {
 			dst = &m.EventList
 		} else if equalFold(key, "UserEvent") {
 			dst = &m.UserEvent
+		} else if equalFold(key, "ListItems") {
+			dst = &m.ListItems
 		}
 	}
 	if dst != nil && *dst == nil {

@@ -14,7 +14,8 @@
 //	pipeline  -k K                K Pings written without waiting on one connection
 //	fanout    -s S -d D -w W [-stall X]   UserEvent fan-out to S subscribers
 //	sessions  -m M -par P -hold H logged-in sessions held open
-//	originate -n N -w W           async Originates with W in flight
+//	originate -n N -w W [-s S]    async Originates with W in flight (S subscribers count each call's events)
+//	calls     -n N -w W -hold H   N bridged calls of Sim phones held for H
 //
 // Global flags (accepted before or after the subcommand): -addr, -user,
 // -secret, -timeout, -optimeout, -par, -drain, -pid, -json. Every run is
@@ -155,6 +156,7 @@ var subcommands = []subcommand{
 	{"fanout", "one publisher sends UserEvents with W in flight to S subscribers (+X stalled)", fanoutFlags},
 	{"sessions", "open M logged-in sessions P at a time, hold them, check they are alive", sessionsFlags},
 	{"originate", "N async Originates with W in flight: OriginateResponse and Hangup events", originateFlags},
+	{"calls", "N bridged calls of simulated phones held H: server CPU/RSS, Status and CoreShowChannels times, Hangup", callsFlags},
 }
 
 // usage writes the top-level help.
@@ -195,7 +197,7 @@ func execute(ctx context.Context, args []string, stderr io.Writer) (*report, boo
 		}
 	}
 	if cmd == nil {
-		return nil, false, usageError{fmt.Sprintf("unknown subcommand %q (want ping, pipeline, fanout, sessions or originate)", name)}
+		return nil, false, usageError{fmt.Sprintf("unknown subcommand %q (want ping, pipeline, fanout, sessions, originate or calls)", name)}
 	}
 	fs := flag.NewFlagSet("amibench "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)

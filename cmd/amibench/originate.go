@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
 	"sync/atomic"
 	"time"
 )
@@ -23,11 +24,14 @@ type originateResult struct {
 	Unresolved      int64 `json:"unresolved"`
 	Hangups         int64 `json:"hangups"` // Hangup events of channels named Channel-…
 	HangupsExpected int64 `json:"hangups_expected"`
+	// CallEvents is what the -s subscribers saw.
+	CallEvents *callEventsResult `json:"call_events,omitempty"`
 }
 
 // originateParams are the flags of originate.
 type originateParams struct {
-	n, w, hangups                             int
+	n, w, hangups, subs                       int
+	subEvents                                 string
 	d                                         time.Duration
 	channel, context, exten, priority, events string
 }
@@ -44,9 +48,11 @@ func originateFlags(fs *flag.FlagSet) func(context.Context, *bench) error {
 	fs.StringVar(&p.priority, "priority", "1", "Priority of the Originate")
 	fs.IntVar(&p.hangups, "hangups", 2, "Hangup events expected per successful call")
 	fs.StringVar(&p.events, "events", "on", "Events value of the Login (must include call events)")
+	fs.IntVar(&p.subs, "s", 0, "subscriber sessions that count every event of every call (Newchannel … Hangup) and report any lost")
+	fs.StringVar(&p.subEvents, "subevents", "call", "Events value of the subscribers' Login")
 	return func(ctx context.Context, b *bench) error {
-		if p.n < 1 || p.w < 1 || p.d <= 0 || p.hangups < 0 || p.channel == "" {
-			return usageError{"originate: -n and -w must be at least 1, -d positive, -hangups not negative, -channel set"}
+		if p.n < 1 || p.w < 1 || p.d <= 0 || p.hangups < 0 || p.subs < 0 || p.channel == "" {
+			return usageError{"originate: -n and -w must be at least 1, -d positive, -hangups and -s not negative, -channel set"}
 		}
 		return b.runOriginate(ctx, p)
 	}
@@ -69,6 +75,16 @@ func (b *bench) runOriginate(ctx context.Context, p originateParams) error {
 		return err
 	}
 	defer a.close()
+	var subs []*callSubscriber
+	if p.subs > 0 {
+		subs = b.startCallSubscribers(ctx, p.subs, p.subEvents, []byte(p.channel+"-"))
+		if len(subs) < p.subs {
+			for _, s := range subs {
+				s.a.close()
+			}
+			return fmt.Errorf("originate: %d of %d subscribers logged in", len(subs), p.subs)
+		}
+	}
 	n := int64(p.n)
 	sentAt := make([]atomic.Int64, n+1)
 	state := make([]uint8, n+1)
@@ -156,6 +172,9 @@ func (b *bench) runOriginate(ctx context.Context, p originateParams) error {
 	res.Hangups = hangups.Load()
 	res.HangupsExpected = perCall * res.Success
 	b.endMeasure(res.Success, "call", lastAt.Sub(start))
+	if subs != nil {
+		res.CallEvents = b.finishCallSubscribers(subs, res.HangupsExpected, res.Success)
+	}
 	b.rep.Latency = h.summary()
 
 	if !b.stopped(ctx) {

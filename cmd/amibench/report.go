@@ -31,6 +31,7 @@ type report struct {
 	Fanout    *fanoutResult    `json:"fanout,omitempty"`
 	Sessions  *sessionsResult  `json:"sessions,omitempty"`
 	Originate *originateResult `json:"originate,omitempty"`
+	Calls     *callsResult     `json:"calls,omitempty"`
 
 	// Server is measured only with -pid; Tool is always measured.
 	Server *procUsage `json:"server,omitempty"`
@@ -109,6 +110,11 @@ func (r *report) writeText(w io.Writer) error {
 		fmt.Fprintf(&b, "  %d originates sent: %d Success, %d Failure, %d rejected, %d unresolved in %.3fs: %.0f calls/s%s\n",
 			o.Sent, o.Success, o.Failure, o.Rejected, o.Unresolved, r.ElapsedS, r.OpsPerS, latencyText(r.Latency))
 		fmt.Fprintf(&b, "  Hangup events for %s: %d (expected %d)\n", o.Channel, o.Hangups, o.HangupsExpected)
+		if o.CallEvents != nil {
+			b.WriteString(callEventsText(o.CallEvents))
+		}
+	case r.Calls != nil:
+		writeCallsText(&b, r)
 	}
 	if s := r.Server; s != nil {
 		if s.Error != "" {

@@ -14,7 +14,8 @@ import (
 )
 
 // TestDemoOriginate runs the README's tour on the embedded demo config: an
-// Async Originate of Sim/100 into demo,101 answers and runs the dialplan.
+// Async Originate of Sim/100 into demo,101 answers, runs the dialplan,
+// which dials phone 101, and the two phones are bridged.
 func TestDemoOriginate(t *testing.T) {
 	dir := t.TempDir()
 	if err := writeDemo(dir); err != nil {
@@ -45,7 +46,11 @@ func TestDemoOriginate(t *testing.T) {
 	waitLine(t, br, "Message: Originate successfully queued")
 	waitLine(t, br, "Event: OriginateResponse")
 	waitLine(t, br, "Response: Success")
-	waitLine(t, br, "Application: Echo")
+	waitLine(t, br, "Application: Dial")
+	waitLine(t, br, "Event: DialEnd")
+	waitLine(t, br, "DialStatus: ANSWER")
+	waitLine(t, br, "Event: BridgeEnter")
+	waitLine(t, br, "Event: BridgeEnter")
 	fmt.Fprint(c, "Action: Hangup\r\nChannel: /^Sim/\r\n\r\n")
 	waitLine(t, br, "Event: Hangup")
 }

@@ -192,7 +192,7 @@ func startServer(dir string, log *slog.Logger) (*server, error) {
 		SystemName: sys.SystemName,
 		Logger:     log,
 	})
-	p, err := pbxami.Start(mgr, pbxami.Config{Dir: dir, DataDir: sys.DataDir, SystemName: sys.SystemName, Logger: log})
+	p, err := pbxami.Start(mgr, pbxami.Config{Dir: dir, DataDir: sys.DataDir, SystemName: sys.SystemName, LogDir: sys.LogDir, SpoolDir: sys.SpoolDir, VarLibDir: sys.VarLibDir, Logger: log})
 	if err != nil {
 		return nil, err
 	}

@@ -121,7 +121,8 @@ type keyed struct {
 }
 
 // arrange returns msgs with their canonical forms, reordered for order.
-func arrange(msgs []Message, rules []Rule, order EventOrder) []keyed {
+// A message for which floating returns true is ordered as an event.
+func arrange(msgs []Message, rules []Rule, order EventOrder, floating func(Message) bool) []keyed {
 	var out, evs []keyed
 	flush := func() {
 		sort.SliceStable(evs, func(i, j int) bool { return evs[i].key < evs[j].key })
@@ -131,7 +132,7 @@ func arrange(msgs []Message, rules []Rule, order EventOrder) []keyed {
 	for _, m := range msgs {
 		k := keyed{m, canonical(m, rules)}
 		switch {
-		case order == Strict || !m.IsEvent():
+		case order == Strict || !m.IsEvent() && (floating == nil || !floating(m)):
 			if order == EventsBetweenResponses {
 				flush()
 			}
@@ -146,9 +147,9 @@ func arrange(msgs []Message, rules []Rule, order EventOrder) []keyed {
 
 // compareConn compares the messages of one connection and returns one
 // problem per difference.
-func compareConn(conn string, want, got []Message, rules []Rule, order EventOrder) []string {
-	w := arrange(want, rules, order)
-	g := arrange(got, rules, order)
+func compareConn(conn string, want, got []Message, rules []Rule, order EventOrder, floating func(Message) bool) []string {
+	w := arrange(want, rules, order, floating)
+	g := arrange(got, rules, order, floating)
 	// Longest common subsequence, so that one missing or extra message is
 	// reported as such and not as a shift of all that follow.
 	n, m := len(w), len(g)

@@ -47,6 +47,12 @@ type Options struct {
 	// sides before they are counted or compared, to leave out events the
 	// server under test does not send yet. See [SkipEvents].
 	Skip func(conn string, m Message) bool
+	// Floating, if set, marks responses that are compared as events are
+	// under the Order: with EventsBetweenResponses such a response may
+	// come anywhere among the events around it. For a server that answers
+	// a slow action (a synchronous Originate) while it goes on sending
+	// that session's events, where Asterisk held them back.
+	Floating func(conn string, m Message) bool
 	// Secrets maps user names to their secrets. When set, the Key of an
 	// "AuthType: MD5" Login is recomputed from the Challenge the server
 	// under test sent, provided the recorded Key was md5(recorded
@@ -300,7 +306,7 @@ func (rp *replayer) result() *Result {
 		rp.res.Got[conn] = gotRaw
 		got, gotRest := SplitMessages(gotRaw)
 		rp.res.Problems = append(rp.res.Problems,
-			compareConn(conn, rp.keep(conn, want), rp.keep(conn, got), rp.opts.Rules, rp.opts.Order)...)
+			compareConn(conn, rp.keep(conn, want), rp.keep(conn, got), rp.opts.Rules, rp.opts.Order, rp.floating(conn))...)
 		if !bytes.Equal(wantRest, gotRest) {
 			rp.problem("conn %s: incomplete message at the end: want %q, got %q", conn, wantRest, gotRest)
 		}
@@ -468,4 +474,12 @@ func rewriteBlock(block []byte, recorded, live string, secrets map[string]string
 func md5hex(s string) string {
 	sum := md5.Sum([]byte(s))
 	return hex.EncodeToString(sum[:])
+}
+
+// floating returns Options.Floating bound to conn, or nil.
+func (rp *replayer) floating(conn string) func(Message) bool {
+	if rp.opts.Floating == nil {
+		return nil
+	}
+	return func(m Message) bool { return rp.opts.Floating(conn, m) }
 }

@@ -151,6 +151,19 @@ func TestMutations(t *testing.T) {
 		server: swapEvents(t, login),
 		opts:   Options{Order: EventsBetweenResponses},
 	}, {
+		name:   "response after an event",
+		tr:     login,
+		server: responseLate(t, login),
+		opts:   Options{Order: EventsBetweenResponses},
+		want:   []string{`(?s)^conn a: message \d came out of order`},
+	}, {
+		name:   "floating response after an event",
+		tr:     login,
+		server: responseLate(t, login),
+		opts: Options{Order: EventsBetweenResponses, Floating: func(_ string, m Message) bool {
+			return m.Get("Message") == "Authentication accepted"
+		}},
+	}, {
 		name:   "event order anywhere",
 		tr:     login,
 		server: swapEvents(t, login),
@@ -221,6 +234,14 @@ func TestMutations(t *testing.T) {
 func swapEvents(t *testing.T, tr *Transcript) *Transcript {
 	m := mutate(t, tr, "a", fullyBooted, "")
 	return mutate(t, m, "a", "SessionTV: 2026-11-27T10:23:27.680+0000\r\n\r\n", "SessionTV: 2026-11-27T10:23:27.680+0000\r\n\r\n"+fullyBooted)
+}
+
+// responseLate returns tr with the login's response sent after the
+// FullyBooted event that follows it.
+func responseLate(t *testing.T, tr *Transcript) *Transcript {
+	const resp = "Response: Success\r\nActionID: 1\r\nMessage: Authentication accepted\r\n\r\n"
+	m := mutate(t, tr, "a", resp, "")
+	return mutate(t, m, "a", fullyBooted, fullyBooted+resp)
 }
 
 // closeEarly returns tr with the server closing each connection where the
