@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"log/slog"
 
+	"github.com/asterism-pbx/asterism/app/voicemail"
 	"github.com/asterism-pbx/asterism/chan/local"
 	"github.com/asterism-pbx/asterism/chan/sim"
 	"github.com/asterism-pbx/asterism/manager"
@@ -48,6 +49,8 @@ type PBX struct {
 	Sim      *sim.Tech
 	// CDR is nil when cdr.conf disables CDRs.
 	CDR *CDR
+	// Voicemail is app_voicemail: voicemail.conf and the spool.
+	Voicemail *voicemail.Service
 
 	closers []func() // see Start
 }
