@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"log/slog"
 
+	"github.com/asterism-pbx/asterism/app/queue"
 	"github.com/asterism-pbx/asterism/app/voicemail"
 	"github.com/asterism-pbx/asterism/chan/local"
 	"github.com/asterism-pbx/asterism/chan/sim"
@@ -49,6 +50,8 @@ type PBX struct {
 	Sim      *sim.Tech
 	// CDR is nil when cdr.conf disables CDRs.
 	CDR *CDR
+	// Queues are the call queues of queues.conf (app_queue).
+	Queues *queue.Engine
 	// Voicemail is app_voicemail: voicemail.conf and the spool.
 	Voicemail *voicemail.Service
 
