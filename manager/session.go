@@ -42,6 +42,13 @@ var freeBufs = make(chan *[]byte, 64)
 // maxFreeBuf is the largest buffer kept on the free list.
 const maxFreeBuf = 128 << 10
 
+// bigFreeBufs keeps a few of the buffers that grew past maxFreeBuf: a
+// session streaming many events (every call's events to a dialer) empties
+// its output now and then and would otherwise regrow, copying, a megabyte
+// buffer from 16 KiB each time. Few, so that they bound what idle
+// sessions hold.
+var bigFreeBufs = make(chan *[]byte, 4)
+
 // Session is one AMI connection.
 type Session struct {
 	m      *Manager
@@ -413,6 +420,8 @@ var errSlowConsumer = errors.New("pending output over the limit")
 
 func getBuf() *[]byte {
 	select {
+	case b := <-bigFreeBufs:
+		return b
 	case b := <-freeBufs:
 		return b
 	default:
@@ -422,12 +431,16 @@ func getBuf() *[]byte {
 }
 
 func putBuf(b *[]byte) {
-	if b == nil || cap(*b) > maxFreeBuf {
+	if b == nil {
 		return
 	}
 	*b = (*b)[:0]
+	free := freeBufs
+	if cap(*b) > maxFreeBuf {
+		free = bigFreeBufs
+	}
 	select {
-	case freeBufs <- b:
+	case free <- b:
 	default:
 	}
 }
@@ -606,7 +619,11 @@ func (s *Session) writeLoop() bool {
 		err := s.write(*buf)
 
 		s.mu.Lock()
-		if s.spare == nil && cap(*buf) <= maxFreeBuf {
+		// A busy session keeps its buffer however big it grew, so that a
+		// steady stream of events does not regrow (and copy) a fresh one
+		// on every write; it goes back, or to the garbage collector if
+		// big, once the session is idle.
+		if s.spare == nil {
 			*buf = (*buf)[:0]
 			s.spare = buf
 		}
