@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"syscall"
 	"time"
@@ -91,8 +92,23 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	dir := fl.String("C", "", "Asterisk config `dir`ectory (manager.conf, asterisk.conf …); empty: the embedded demo")
 	verbose := fl.Bool("v", false, "debug logging")
 	cpuProfile := fl.String("cpuprofile", "", "write a CPU profile to `file` until shutdown (for performance work)")
+	memProfile := fl.String("memprofile", "", "write a heap profile to `file` at shutdown (for performance work)")
 	if err := fl.Parse(args); err != nil {
 		return 2
+	}
+	if *memProfile != "" {
+		defer func() {
+			f, err := os.Create(*memProfile)
+			if err != nil {
+				fmt.Fprintf(stderr, "asterism: %v\n", err)
+				return
+			}
+			defer f.Close()
+			runtime.GC()
+			if err := pprof.WriteHeapProfile(f); err != nil {
+				fmt.Fprintf(stderr, "asterism: %v\n", err)
+			}
+		}()
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
