@@ -227,6 +227,16 @@ var appDocList = []Doc{
 		SeeAlso: []string{"Verbose", "Log"},
 	},
 	{
+		Name:        "RaiseException",
+		Synopsis:    "Handle an exceptional condition.",
+		Syntax:      "RaiseException(reason)",
+		Description: "Sends the channel to the e extension of its context, setting what EXCEPTION(reason),\nEXCEPTION(context), EXCEPTION(exten) and EXCEPTION(priority) read. With no e extension\nthe dialplan ends. The pbx raises ABSOLUTETIMEOUT, RESPONSETIMEOUT and INVALID itself when\nthe context has no T, t or i extension.",
+		Arguments: []DocArg{
+			{"reason", "The reason EXCEPTION(reason) will give."},
+		},
+		SeeAlso: []string{"Goto"},
+	},
+	{
 		Name:     "Playback",
 		Synopsis: "Play a file.",
 		Syntax:   "Playback(filename[&filename2[&...]],[options])",

@@ -31,11 +31,12 @@ func registerApps(c *Core) {
 		"Congestion": func(ch *Channel, data string) error {
 			return appBusy(ch, data, media.ControlCongestion, CauseNormalCircuitCongestion)
 		},
-		"Dial":          appDial,
-		"Echo":          appEcho,
-		"Playback":      appPlayback,
-		"Playtones":     appPlaytones,
-		"StopPlaytones": func(ch *Channel, _ string) error { ch.setGenerator(nil); return nil },
+		"Dial":           appDial,
+		"Echo":           appEcho,
+		"Playback":       appPlayback,
+		"Playtones":      appPlaytones,
+		"StopPlaytones":  func(ch *Channel, _ string) error { ch.setGenerator(nil); return nil },
+		"RaiseException": appRaiseException,
 		// Prompts and music on hold: apps_prompt.go, moh.go, apps_userevent.go.
 		"Background":  appBackground,
 		"WaitExten":   appWaitExten,

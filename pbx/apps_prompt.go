@@ -245,6 +245,10 @@ func (ch *Channel) collectExten(l *digitListener, first byte) error {
 		ch.jumpTo(dpCtx, "i", 1)
 		return nil
 	}
+	if eCtx, ok := ch.exceptionTarget("INVALID"); ok {
+		ch.jumpTo(eCtx, "e", 1)
+		return nil
+	}
 	ch.core.log.Warn("pbx: invalid extension, but no rule 'i' in context",
 		"exten", exten, "context", dpCtx, "channel", ch.Name())
 	return errEndDialplan
@@ -417,6 +421,10 @@ func appWaitExten(ch *Channel, data string) error {
 		return nil
 	case dp != nil && dp.Exists(dpCtx, "t", cid, 1):
 		ch.jumpTo(dpCtx, "t", 1)
+		return nil
+	}
+	if eCtx, ok := ch.exceptionTarget("RESPONSETIMEOUT"); ok {
+		ch.jumpTo(eCtx, "e", 1)
 		return nil
 	}
 	ch.core.log.Warn("pbx: WaitExten: timeout but no rule 't' in context", "context", dpCtx, "channel", ch.Name())

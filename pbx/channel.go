@@ -106,6 +106,7 @@ type Channel struct {
 
 	// TIMEOUT(response) and TIMEOUT(digit) once set; zero: the defaults.
 	respTimeout, digitTimeout time.Duration
+	exc                       *exception // the last exception raised (EXCEPTION())
 
 	// The device the core counts the channel under and the state it
 	// counts it in (see Core.byDevice); guarded by Core.mu.

@@ -15,9 +15,10 @@ import (
 // number of cores; a name already registered is left as it is.
 func registerFuncs(fs *dialplan.Funcs) {
 	for name, f := range map[string]dialplan.Function{
-		"CALLERID": callerIDFunc{},
-		"CHANNEL":  channelFunc{},
-		"TIMEOUT":  timeoutFunc{},
+		"CALLERID":  callerIDFunc{},
+		"CHANNEL":   channelFunc{},
+		"TIMEOUT":   timeoutFunc{},
+		"EXCEPTION": exceptionFunc{},
 	} {
 		if err := fs.RegisterFunction(name, f); err != nil && !errors.Is(err, dialplan.ErrFunctionExists) {
 			panic(err)

@@ -124,6 +124,20 @@ exten => T,1,Set(TIMEDOUT=yes)
 [invalid]
 exten => i,1,Set(WAS=${INVALID_EXTEN})
 
+[exc]
+exten => raise,1,Set(X=1)
+ same => n,RaiseException(BADTHING)
+ same => n,Set(NOTREACHED=1)
+exten => invalid,1,Goto(exc,nosuch,1)
+exten => timeout,1,Set(TIMEOUT(absolute)=0.05)
+ same => n,Wait(5)
+exten => e,1,Set(WHY=${EXCEPTION(reason)}:${EXCEPTION(exten)}:${EXCEPTION(priority)})
+ same => n,Hangup()
+
+[noe]
+exten => raise,1,RaiseException(X)
+ same => n,Set(NOTREACHED=1)
+
 [dial]
 exten => tone2k,1,Dial(Sim/tone2k,5)
 exten => busy,1,Dial(Sim/busy,5)

@@ -115,9 +115,15 @@ func (ch *Channel) runLoop(ctx context.Context) bool {
 		if ch.timedOut {
 			ch.timedOut = false
 			dp := ch.core.Dialplan()
-			if dp != nil && dp.Exists(ch.context, "T", ch.cidNum, 1) {
+			switch {
+			case dp != nil && dp.Exists(ch.context, "T", ch.cidNum, 1):
 				ch.softHup = false
 				ch.exten, ch.priority = "T", 1
+			case dp != nil && dp.Exists(ch.context, "e", ch.cidNum, 1):
+				// No T: the exception extension, as Asterisk's pbx loop.
+				ch.exc = &exception{reason: "ABSOLUTETIMEOUT", context: ch.context, exten: ch.exten, priority: ch.priority}
+				ch.softHup = false
+				ch.exten, ch.priority = "e", 1
 			}
 		}
 		soft, dpCtx, exten, prio, cid := ch.softHup || ch.hungUp, ch.context, ch.exten, ch.priority, ch.cidNum
@@ -139,6 +145,12 @@ func (ch *Channel) runLoop(ctx context.Context) bool {
 					ch.SetVar("INVALID_EXTEN", exten)
 					ch.SetLocation(dpCtx, "i", 1)
 					continue
+				}
+				if exten != "i" && exten != "e" {
+					if eCtx, ok := ch.exceptionTarget("INVALID"); ok {
+						ch.SetLocation(eCtx, "e", 1)
+						continue
+					}
 				}
 				ch.core.log.Warn("pbx: channel sent to invalid extension with no 'i' handler",
 					"channel", ch.Name(), "context", dpCtx, "exten", exten, "priority", prio)
@@ -173,7 +185,13 @@ func (ch *Channel) runLoop(ctx context.Context) bool {
 
 // errEndDialplan is returned by applications that end the dialplan
 // normally (Hangup, Busy …).
-var errEndDialplan = errors.New("dialplan ended by application")
+var errEndDialplan = ErrEndDialplan
+
+// ErrEndDialplan is what an application returns to end the channel's
+// dialplan normally, as an Asterisk application returning -1 without a
+// hangup does: the channel goes to its h extension and hangs up, and
+// nothing is logged (any other error is logged as a failure).
+var ErrEndDialplan = errors.New("dialplan ended by application")
 
 // execPriority substitutes the data, announces Newexten and runs the app.
 func (ch *Channel) execPriority(p *dialplan.Priority) error {
