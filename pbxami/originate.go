@@ -108,6 +108,18 @@ func (a *Adapter) originate(_ context.Context, s *manager.Session, req *ami.Mess
 	return nil
 }
 
+// knownCodecs are the format names of Asterisk 20 (main/codec_builtin.c)
+// that an Originate's Codecs may list.
+var knownCodecs = map[string]bool{
+	"ulaw": true, "alaw": true, "gsm": true, "g722": true, "g723": true, "g726": true, "g726aal2": true,
+	"g729": true, "ilbc": true, "lpc10": true, "speex": true, "speex16": true, "speex32": true,
+	"opus": true, "slin": true, "slin12": true, "slin16": true, "slin24": true, "slin32": true,
+	"slin44": true, "slin48": true, "slin96": true, "slin192": true, "adpcm": true, "siren7": true,
+	"siren14": true, "testlaw": true, "g719": true, "codec2": true,
+	"h261": true, "h263": true, "h263p": true, "h264": true, "h265": true, "mpeg4": true, "vp8": true, "vp9": true,
+	"red": true, "t140": true, "t38": true, "jpeg": true, "png": true,
+}
+
 // parseOriginate checks req as action_originate does, in its order, and
 // returns the error message Asterisk would give, if any.
 func (a *Adapter) parseOriginate(s *manager.Session, req *ami.Message) (*originateReq, string) {
@@ -125,6 +137,15 @@ func (a *Adapter) parseOriginate(s *manager.Session, req *ami.Message) (*origina
 	}
 	if o.dial == "" {
 		return nil, "Channel not specified"
+	}
+	// Codecs narrows the formats offered to the channel. Asterism's
+	// channels all carry signed linear inside and convert G.711 at their
+	// edge, so the list is only checked: Asterisk too skips names it does
+	// not know with a warning (ast_format_cap_update_by_allow_disallow).
+	for _, name := range strings.Split(req.Get("Codecs"), ",") {
+		if name = strings.ToLower(strings.TrimSpace(name)); name != "" && name != "all" && !knownCodecs[name] {
+			a.opts.Logger.Warn("pbxami: Originate: unknown codec", "codec", name)
+		}
 	}
 	core := a.core.Load()
 	if p := strings.TrimSpace(req.Get("Priority")); p != "" {
