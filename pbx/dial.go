@@ -3,6 +3,7 @@ package pbx
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -343,4 +344,39 @@ func (ch *Channel) adoptPBX() {
 		defer c.running.Done()
 		ch.runPBX(context.Background())
 	}()
+}
+
+// DialProgress is Dial that also calls progress (when not nil) for each
+// ringing or progress indication of the far end, from the goroutine
+// dialling, so that an application calling channels itself can announce
+// DialState as the Dial application does.
+func (ch *Channel) DialProgress(ctx context.Context, timeout time.Duration, progress func(media.Control)) error {
+	return ch.dial(ctx, timeout, nil, progress)
+}
+
+// ErrNotDialEvent reports an AnnounceDial of an event kind that is not a
+// dial event.
+var ErrNotDialEvent = errors.New("not a dial event")
+
+// AnnounceDial announces, on ch the calling channel, a dial event of
+// callee through the core's event sink, exactly as the Dial application
+// announces its own: kind is EventDialBegin (with dialString),
+// EventDialState or EventDialEnd (with status, a DIALSTATUS value or
+// RINGING/PROGRESS for DialState). Applications that call channels
+// themselves (app/queue) use it so that AMI and the CDR engine see their
+// dials as Dial's. Other kinds are refused with ErrNotDialEvent.
+func (ch *Channel) AnnounceDial(kind EventKind, callee *Channel, dialString, status string) error {
+	if callee == nil {
+		return fmt.Errorf("pbx: announce dial on %s: %w (no callee)", ch.Name(), ErrNotDialEvent)
+	}
+	dest := callee.Snapshot()
+	switch kind {
+	case EventDialBegin:
+		ch.emit(Event{Kind: kind, Dest: &dest, DialString: dialString})
+	case EventDialState, EventDialEnd:
+		ch.emit(Event{Kind: kind, Dest: &dest, DialString: dialString, DialStatus: status})
+	default:
+		return fmt.Errorf("pbx: announce dial on %s: %w (%v)", ch.Name(), ErrNotDialEvent, kind)
+	}
+	return nil
 }

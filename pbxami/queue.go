@@ -23,7 +23,7 @@ func startQueues(p *PBX, m *manager.Manager, cfg Config, log *slog.Logger) error
 	if err := eng.RegisterFunctions(); err != nil {
 		return fmt.Errorf("queues: %w", err)
 	}
-	qa := &queueAMI{eng: eng, a: p.Adapter}
+	qa := &queueAMI{eng: eng, a: p.Adapter, dir: cfg.Dir, log: log}
 	for _, act := range qa.actions() {
 		if err := m.Register(act); err != nil {
 			return fmt.Errorf("queues: %w", err)

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -22,6 +24,8 @@ import (
 type queueAMI struct {
 	eng *queue.Engine
 	a   *Adapter
+	dir string // where queues.conf is
+	log *slog.Logger
 }
 
 func (qa *queueAMI) actions() []*manager.Action {
@@ -33,6 +37,8 @@ func (qa *queueAMI) actions() []*manager.Action {
 		{Name: "QueuePause", Perm: manager.PermAgent, Synopsis: "Makes a queue member temporarily unavailable.", Handler: qa.pause},
 		{Name: "QueuePenalty", Perm: manager.PermAgent, Synopsis: "Set the penalty for a queue member.", Handler: qa.penalty},
 		{Name: "QueueReset", Synopsis: "Reset queue statistics.", Handler: qa.reset},
+		{Name: "QueueMemberRingInUse", Perm: manager.PermAgent, Synopsis: "Set the ringinuse value for a queue member.", Handler: qa.ringInUse},
+		{Name: "QueueReload", Synopsis: "Reload a queue, queues, or any sub-section of a queue or queues.", Handler: qa.reloadAction},
 		// Asterisk 15 removed Queues; Asterism keeps Asterisk 14's text
 		// answer for the clients of those versions (see the README).
 		{Name: "Queues", Synopsis: "Queues.", Handler: qa.legacyQueues,
@@ -237,6 +243,51 @@ func (qa *queueAMI) penalty(_ context.Context, s *manager.Session, req *ami.Mess
 	return nil
 }
 
+// ringInUse is QueueMemberRingInUse: the member's ringinuse in Queue, or
+// in every queue that has it.
+func (qa *queueAMI) ringInUse(_ context.Context, s *manager.Session, req *ami.Message) error {
+	iface, v := req.Get("Interface"), req.Get("RingInUse")
+	if iface == "" || v == "" {
+		s.Error(req, "Need 'Interface' and 'RingInUse' parameters.")
+		return nil
+	}
+	var on bool
+	switch {
+	case isTrueValue(v):
+		on = true
+	case isFalseValue(v):
+	default:
+		s.Error(req, "'RingInUse' parameter must be a truth value (yes/no, on/off, 0/1)")
+		return nil
+	}
+	if err := qa.eng.SetRingInUse(req.Get("Queue"), iface, on); err != nil {
+		// Asterisk's text ends with a newline inside the Message
+		// header; Asterism leaves it out (a bare LF would break the
+		// message's framing for strict clients).
+		s.Error(req, "Invalid interface, queuename, or ringinuse value")
+		return nil
+	}
+	s.Ack(req, "Interface ringinuse set successfully")
+	return nil
+}
+
+// reloadAction is QueueReload: Members, Rules and Parameters (yes) choose
+// what is reloaded, all when none is given; Queue restricts it to one
+// queue. Asterism has no queue rules, so Rules alone reloads nothing.
+func (qa *queueAMI) reloadAction(_ context.Context, s *manager.Session, req *ami.Message) error {
+	yes := func(k string) bool { return strings.EqualFold(req.Get(k), "yes") }
+	mask := queue.ReloadMask{Queue: req.Get("Queue"), Members: yes("Members"), Parameters: yes("Parameters")}
+	if !mask.Members && !mask.Parameters && !yes("Rules") {
+		mask.Members, mask.Parameters = true, true
+	}
+	if err := qa.reloadMasked(mask); err != nil {
+		s.Error(req, "Error encountered while reloading queue")
+		return nil
+	}
+	s.Ack(req, "Queue reloaded successfully")
+	return nil
+}
+
 // reset is QueueReset. Asterisk's clear_stats resets the queues whose
 // name matches and succeeds whether or not one did, so an unknown queue
 // gets the same Success.
@@ -259,6 +310,15 @@ func (qa *queueAMI) legacyQueues(_ context.Context, s *manager.Session, _ *ami.M
 func isTrueValue(s string) bool {
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "yes", "true", "y", "t", "1", "on":
+		return true
+	}
+	return false
+}
+
+// isFalseValue is ast_false.
+func isFalseValue(s string) bool {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "no", "false", "n", "f", "0", "off":
 		return true
 	}
 	return false
@@ -453,5 +513,21 @@ func (qa *queueAMI) reload(dir string, log *slog.Logger) error {
 		return fmt.Errorf("queue reload: %w", err)
 	}
 	qa.eng.Reload(cfg)
+	return nil
+}
+
+// reloadMasked re-reads queues.conf for QueueReload. Unlike a module
+// reload, a missing queues.conf is an error, as reload_queues fails when
+// it cannot load the file.
+func (qa *queueAMI) reloadMasked(mask queue.ReloadMask) error {
+	if _, err := os.Stat(filepath.Join(qa.dir, queue.ConfigFile)); err != nil {
+		qa.log.Info("No call queueing config file (queues.conf), so no call queues")
+		return fmt.Errorf("queue reload: %w", err)
+	}
+	cfg, err := queue.Load(qa.dir, qa.log)
+	if err != nil {
+		return fmt.Errorf("queue reload: %w", err)
+	}
+	qa.eng.ReloadMasked(cfg, mask)
 	return nil
 }

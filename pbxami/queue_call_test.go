@@ -569,6 +569,11 @@ func TestQueueFunctions(t *testing.T) {
 	c.do("QueuePause", "Queue", "q", "Interface", "Sim/b", "Paused", "1")
 	callQueue(t, c, "700") // rings Sim/na, which does not answer
 	c.event("AgentCalled", "Interface", "Sim/na")
+	// The member counts as busy once its device rings, which comes just
+	// after AgentCalled.
+	c.wait(func(m *ami.Message) bool {
+		return m.Get("Event") == "QueueMemberStatus" && m.Get("Interface") == "Sim/na" && m.Get("Status") == "6"
+	})
 	if r := c.do("Originate", "Channel", "Local/708@default", "Application", "Wait", "Data", "1", "Async", "true"); r.Get("Response") != "Success" {
 		t.Fatal(r)
 	}

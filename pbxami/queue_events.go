@@ -88,24 +88,6 @@ func (r *queueReporter) Member(kind queue.MemberEvent, in queue.MemberStatusInfo
 	r.m.Publish(&manager.Event{Name: string(kind), Class: manager.PermAgent, Headers: h})
 }
 
-// DialBegin renders the DialBegin of a member's channel as the core's.
-func (r *queueReporter) DialBegin(caller, member *pbx.Channel, dialString string) {
-	h := r.chanHeaders(make([]ami.Header, 0, 32), caller)
-	d := member.Snapshot()
-	h = r.a.prefixedHeaders(h, "Dest", &d, member)
-	h = append(h, ami.Header{Key: "DialString", Value: dialString})
-	r.m.Publish(&manager.Event{Name: "DialBegin", Class: manager.PermCall, Headers: h})
-}
-
-// DialEnd renders the DialEnd of a member's channel as the core's.
-func (r *queueReporter) DialEnd(caller, member *pbx.Channel, _ string, status string) {
-	h := r.chanHeaders(make([]ami.Header, 0, 32), caller)
-	d := member.Snapshot()
-	h = r.a.prefixedHeaders(h, "Dest", &d, member)
-	h = append(h, ami.Header{Key: "DialStatus", Value: status})
-	r.m.Publish(&manager.Event{Name: "DialEnd", Class: manager.PermCall, Headers: h})
-}
-
 // MusicOnHold renders MusicOnHoldStart (with Class) and MusicOnHoldStop.
 func (r *queueReporter) MusicOnHold(ch *pbx.Channel, start bool, class string) {
 	h := r.chanHeaders(make([]ami.Header, 0, 16), ch)

@@ -26,11 +26,6 @@ const (
 	StatusContinue   = "CONTINUE"
 )
 
-// errCallEnded ends the caller's dialplan after a queue call whose member
-// hung up first, as Queue() returning -1 does in Asterisk. The core has
-// no exported sentinel for a normal end, so the core logs it.
-var errCallEnded = errors.New("queue call ended by the member")
-
 // recheck is app_queue's RECHECK: how often a waiting caller looks again
 // when nothing woke it.
 const recheck = time.Second
@@ -219,6 +214,8 @@ type call struct {
 	stopRead func()
 	readDone chan struct{}
 	stopMOH  func()
+
+	ann announceState
 }
 
 // run is the caller's loop (queue_exec, wait_our_turn).
@@ -227,7 +224,13 @@ func (c *call) run() error {
 	c.startReader()
 	c.startMusic()
 	defer c.stopReader()
+	c.ann.lastPeriodic = c.ent.start
 	tries := 0
+	// headTurn tells that the caller was already served as the head in
+	// the previous pass: the first pass as the head announces the
+	// position only with announce-to-first-user (queue_exec's
+	// makeannouncement).
+	headTurn := false
 	for {
 		select {
 		case <-c.gone:
@@ -251,28 +254,61 @@ func (c *call) run() error {
 			c.ch.SetVar("QUEUESTATUS", StatusLeaveEmpty)
 			return nil
 		}
-		if turn {
-			done, err := c.tryCalling()
-			if done {
-				return err
+		if !turn {
+			headTurn = false
+			// wait_our_turn: announcements, then a second's wait.
+			if !c.announce(true, false) {
+				continue // the loop's top sees the caller gone
 			}
-			tries++
-			// Option n: one ring of every member, then out (as a timeout).
-			e.mu.Lock()
-			n := len(c.ent.q.members)
-			e.mu.Unlock()
-			if c.opts.oneCycle && tries >= n {
-				c.finish(true)
-				c.ch.SetVar("QUEUESTATUS", StatusTimeout)
-				return nil
-			}
-			// wait_a_bit: the retry pause, cut short only by a hangup
-			// (the loop's top then sees it).
-			c.sleep(time.Duration(c.ent.q.Retry)*time.Second, nil)
+			c.sleep(recheck, wake)
 			continue
 		}
-		c.sleep(recheck, wake)
+		first := !headTurn
+		headTurn = true
+		if !c.announce(!first, true) {
+			continue
+		}
+		if !c.expire.IsZero() && !e.now().Before(c.expire) {
+			continue // an announcement took the caller past its timeout
+		}
+		done, err := c.tryCalling()
+		if done {
+			return err
+		}
+		tries++
+		// Option n: one ring of every member, then out (as a timeout).
+		e.mu.Lock()
+		n := len(c.ent.q.members)
+		e.mu.Unlock()
+		if c.opts.oneCycle && tries >= n {
+			c.finish(true)
+			c.ch.SetVar("QUEUESTATUS", StatusTimeout)
+			return nil
+		}
+		// wait_a_bit: the retry pause, cut short only by a hangup
+		// (the loop's top then sees it).
+		c.sleep(time.Duration(c.ent.q.Retry)*time.Second, nil)
 	}
+}
+
+// announce makes the position announcement (when position is set, or
+// firstUser and the queue has announce-to-first-user) and the periodic
+// one, when the queue has them and they are due. False when the caller
+// left.
+func (c *call) announce(position, firstUser bool) bool {
+	c.e.mu.Lock()
+	p := c.ent.q.Params
+	c.e.mu.Unlock()
+	if firstUser && p.AnnounceToFirstUser {
+		position = true
+	}
+	if position && p.AnnounceFreq > 0 && !c.sayPosition(&p) {
+		return false
+	}
+	if p.PeriodicAnnounceFreq > 0 && !c.sayPeriodic(&p) {
+		return false
+	}
+	return true
 }
 
 // sleep waits d, or until wake is closed or the caller leaves; false when

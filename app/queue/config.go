@@ -80,12 +80,25 @@ type Params struct {
 	Weight         int
 	JoinEmpty      int // Empty* flags
 	LeaveWhenEmpty int // Empty* flags
-	AnnounceFreq   int
-	MusicClass     string
-	RingInUse      bool
-	Autofill       bool
-	ServiceLevel   int
-	Members        []MemberConfig
+	// Announcements to waiting callers (say_position,
+	// say_periodic_announcement); frequencies in seconds, 0: off.
+	AnnounceFreq          int
+	MinAnnounceFreq       int
+	AnnouncePosition      int // AnnouncePosition* (announce-position)
+	AnnouncePositionLimit int
+	AnnounceHoldtime      int // AnnounceHoldtime* (announce-holdtime)
+	RoundingSeconds       int // announce-round-seconds
+	AnnounceToFirstUser   bool
+	PeriodicAnnounce      []string
+	PeriodicAnnounceFreq  int
+	RelativePeriodic      bool
+	RandomPeriodic        bool
+	Sounds                Sounds
+	MusicClass            string
+	RingInUse             bool
+	Autofill              bool
+	ServiceLevel          int
+	Members               []MemberConfig
 }
 
 // MemberConfig is a static member (a "member =>" line).
@@ -96,11 +109,45 @@ type MemberConfig struct {
 	StateInterface string
 	RingInUse      bool
 	Wrapup         int
+	// ringInUseSet tells that the line gave ringinuse; otherwise it is
+	// the queue's, whenever the members are (re)loaded.
+	ringInUseSet bool
 }
+
+// The values of announce-position.
+const (
+	AnnouncePositionNo       = iota // never
+	AnnouncePositionYes             // always
+	AnnouncePositionLimit           // only up to the limit
+	AnnouncePositionMoreThan        // "more than <limit>" beyond it
+)
+
+// The values of announce-holdtime.
+const (
+	AnnounceHoldtimeNo = iota
+	AnnounceHoldtimeYes
+	AnnounceHoldtimeOnce // only in the first position announcement
+)
+
+// maxPeriodic is MAX_PERIODIC_ANNOUNCEMENTS.
+const maxPeriodic = 10
+
+// Sounds are the files of the announcements (the queue-* options).
+type Sounds struct {
+	Next, ThereAre, CallsWaiting, Quantity1, Quantity2 string
+	HoldTime, Minutes, Minute, Seconds, ThankYou       string
+}
+
+// defaultSounds are app_queue's default files.
+var defaultSounds = Sounds{Next: "queue-youarenext", ThereAre: "queue-thereare", CallsWaiting: "queue-callswaiting",
+	Quantity1: "queue-quantity1", Quantity2: "queue-quantity2", HoldTime: "queue-holdtime", Minutes: "queue-minutes",
+	Minute: "queue-minute", Seconds: "queue-seconds", ThankYou: "queue-thankyou"}
 
 // defaultParams are init_queue's defaults.
 func defaultParams(name string) Params {
-	return Params{Name: name, Strategy: RingAll, Timeout: 15, Retry: 5, RingInUse: true}
+	return Params{Name: name, Strategy: RingAll, Timeout: 15, Retry: 5, RingInUse: true,
+		MinAnnounceFreq: 15, AnnouncePosition: AnnouncePositionYes, AnnouncePositionLimit: 10,
+		PeriodicAnnounce: []string{"queue-periodic-announce"}, Sounds: defaultSounds}
 }
 
 // Config is a parsed queues.conf: the queues in file order.
@@ -201,6 +248,75 @@ func (p *Params) set(key, value string) error {
 		p.ServiceLevel = max(atoi(v), 0)
 	case "announce-frequency":
 		p.AnnounceFreq = max(atoi(v), 0)
+	case "min-announce-frequency":
+		p.MinAnnounceFreq = max(atoi(v), 0)
+	case "announce-position":
+		switch {
+		case strings.EqualFold(v, "limit"):
+			p.AnnouncePosition = AnnouncePositionLimit
+		case strings.EqualFold(v, "more"):
+			p.AnnouncePosition = AnnouncePositionMoreThan
+		case isTrue(v):
+			p.AnnouncePosition = AnnouncePositionYes
+		default:
+			p.AnnouncePosition = AnnouncePositionNo
+		}
+	case "announce-position-limit":
+		p.AnnouncePositionLimit = atoi(v)
+	case "announce-holdtime":
+		switch {
+		case strings.EqualFold(v, "once"):
+			p.AnnounceHoldtime = AnnounceHoldtimeOnce
+		case isTrue(v):
+			p.AnnounceHoldtime = AnnounceHoldtimeYes
+		default:
+			p.AnnounceHoldtime = AnnounceHoldtimeNo
+		}
+	case "announce-round-seconds":
+		n := atoi(v)
+		switch n {
+		case 0, 5, 10, 15, 20, 30:
+			p.RoundingSeconds = n
+		default:
+			p.RoundingSeconds = 0
+			return fmt.Errorf("announce-round-seconds %q must be 0, 5, 10, 15, 20 or 30; using 0", v)
+		}
+	case "announce-to-first-user":
+		p.AnnounceToFirstUser = isTrue(v)
+	case "periodic-announce":
+		// A comma list plays one file per announcement, in turn.
+		p.PeriodicAnnounce = p.PeriodicAnnounce[:0:0]
+		for _, f := range strings.Split(v, ",") {
+			if f = strings.TrimSpace(f); f != "" && len(p.PeriodicAnnounce) < maxPeriodic {
+				p.PeriodicAnnounce = append(p.PeriodicAnnounce, f)
+			}
+		}
+	case "periodic-announce-frequency":
+		p.PeriodicAnnounceFreq = max(atoi(v), 0)
+	case "relative-periodic-announce":
+		p.RelativePeriodic = isTrue(v)
+	case "random-periodic-announce":
+		p.RandomPeriodic = isTrue(v)
+	case "queue-youarenext":
+		p.Sounds.Next = v
+	case "queue-thereare":
+		p.Sounds.ThereAre = v
+	case "queue-callswaiting":
+		p.Sounds.CallsWaiting = v
+	case "queue-quantity1":
+		p.Sounds.Quantity1 = v
+	case "queue-quantity2":
+		p.Sounds.Quantity2 = v
+	case "queue-holdtime":
+		p.Sounds.HoldTime = v
+	case "queue-minutes":
+		p.Sounds.Minutes = v
+	case "queue-minute":
+		p.Sounds.Minute = v
+	case "queue-seconds":
+		p.Sounds.Seconds = v
+	case "queue-thankyou":
+		p.Sounds.ThankYou = v
 	case "musicclass", "music", "musiconhold":
 		p.MusicClass = v
 	case "ringinuse":
@@ -228,13 +344,10 @@ func (p *Params) set(key, value string) error {
 		p.Members = append(p.Members, m)
 	// Options Asterisk has that change nothing Asterism does yet: known,
 	// so no warning.
-	case "context", "announce", "announce-holdtime", "announce-position", "announce-round-seconds",
-		"periodic-announce", "periodic-announce-frequency", "reportholdtime", "memberdelay",
+	case "context", "announce", "reportholdtime", "memberdelay",
 		"timeoutrestart", "timeoutpriority", "setinterfacevar", "setqueuevar", "setqueueentryvar",
 		"autopause", "autopausedelay", "autopausebusy", "autopauseunavail", "monitor-type", "monitor-format",
-		"penaltymemberslimit", "queue-youarenext", "queue-thereare", "queue-callswaiting", "queue-holdtime",
-		"queue-minutes", "queue-seconds", "queue-thankyou", "queue-reporthold", "relative-periodic-announce",
-		"random-periodic-announce", "min-announce-frequency", "announce-to-first-user", "defaultrule",
+		"penaltymemberslimit", "queue-reporthold", "queue-callerannounce", "defaultrule",
 		"log-restricted-caller-id", "servicelevel-percent":
 	default:
 		return fmt.Errorf("%w %q", errUnknownOption, key)
@@ -264,7 +377,7 @@ func ParseMember(s string, ringInUse bool) (MemberConfig, error) {
 		m.StateInterface = parts[3]
 	}
 	if len(parts) > 4 && parts[4] != "" {
-		m.RingInUse = isTrue(parts[4])
+		m.RingInUse, m.ringInUseSet = isTrue(parts[4]), true
 	}
 	if len(parts) > 5 {
 		m.Wrapup = max(atoi(parts[5]), 0)

@@ -52,6 +52,8 @@ const (
 	MemberPause   MemberEvent = "QueueMemberPause"
 	MemberPenalty MemberEvent = "QueueMemberPenalty"
 	MemberStatus  MemberEvent = "QueueMemberStatus"
+	// MemberRingInUse is Asterisk's spelling of the event.
+	MemberRingInUse MemberEvent = "QueueMemberRinginuse"
 )
 
 // AgentEvent names an event about a member rung for a caller.
@@ -91,11 +93,6 @@ type Reporter interface {
 	CallerAbandon(ch *pbx.Channel, info CallerInfo)
 	Agent(kind AgentEvent, caller, member *pbx.Channel, info AgentInfo)
 	Member(kind MemberEvent, m MemberStatusInfo)
-	// DialBegin and DialEnd are app_queue's dial events for a member's
-	// channel, as the Dial application's (the core announces those
-	// only for its own Dial).
-	DialBegin(caller, member *pbx.Channel, dialString string)
-	DialEnd(caller, member *pbx.Channel, dialString, status string)
 	// MusicOnHold tells of the caller's music starting (class set) or
 	// stopping (class empty).
 	MusicOnHold(ch *pbx.Channel, start bool, class string)
@@ -234,37 +231,84 @@ func (e *Engine) Close() {
 // stay keep their calls and pause: the objects are updated in place, as
 // calls in progress hold them.
 func (e *Engine) load(cfg *Config) {
+	e.loadMasked(cfg, ReloadMask{Parameters: true, Members: true})
+}
+
+// ReloadMask is what a reload changes (app_queue's QUEUE_RELOAD_* flags)
+// and where.
+type ReloadMask struct {
+	// Queue restricts the reload to one queue; "" is every queue.
+	Queue string
+	// Parameters reloads the queues' settings; it also adds the queues
+	// new in the file and drops those that left it.
+	Parameters bool
+	// Members reloads the static members.
+	Members bool
+}
+
+// loadMasked is reload_queues for the parts mask names.
+func (e *Engine) loadMasked(cfg *Config, mask ReloadMask) {
 	now := e.now()
+	mine := func(name string) bool { return mask.Queue == "" || strings.EqualFold(name, mask.Queue) }
 	var out []*Queue
 	e.mu.Lock()
 	for _, p := range cfg.Queues {
 		q := e.findLocked(p.Name)
+		if !mine(p.Name) {
+			if q != nil {
+				out = append(out, q)
+			}
+			continue
+		}
 		if q == nil {
+			if !mask.Parameters {
+				// A queue unknown yet is only added by a reload of
+				// the parameters, as in reload_single_queue.
+				continue
+			}
 			q = &Queue{}
+			q.Params = p
+			q.Params.Members = nil
 		}
-		q.Params = p
-		var members []*Member
-		for _, mc := range p.Members {
-			m := q.memberLocked(mc.Interface)
-			if m == nil || m.Dynamic {
-				m = &Member{LoginTime: now, Status: pbx.DeviceUnknown}
+		if mask.Parameters {
+			keep := q.Params.Members
+			q.Params = p
+			q.Params.Members = keep
+		}
+		if mask.Members {
+			q.Params.Members = p.Members
+			var members []*Member
+			for _, mc := range p.Members {
+				if !mc.ringInUseSet {
+					// reload_single_member takes the queue's current
+					// ringinuse, reloaded or not.
+					mc.RingInUse = q.RingInUse
+				}
+				m := q.memberLocked(mc.Interface)
+				if m == nil || m.Dynamic {
+					m = &Member{LoginTime: now, Status: pbx.DeviceUnknown}
+				}
+				m.Interface, m.Name, m.StateInterface = mc.Interface, mc.Name, mc.StateInterface
+				m.Penalty, m.RingInUse, m.Wrapup, m.Dynamic = mc.Penalty, mc.RingInUse, mc.Wrapup, false
+				members = append(members, m)
 			}
-			m.Interface, m.Name, m.StateInterface = mc.Interface, mc.Name, mc.StateInterface
-			m.Penalty, m.RingInUse, m.Wrapup, m.Dynamic = mc.Penalty, mc.RingInUse, mc.Wrapup, false
-			members = append(members, m)
-		}
-		for _, om := range q.members {
-			if om.Dynamic && !hasMember(members, om.Interface) {
-				members = append(members, om)
+			for _, om := range q.members {
+				if om.Dynamic && !hasMember(members, om.Interface) {
+					members = append(members, om)
+				}
 			}
+			q.members = members
 		}
-		q.members = members
 		out = append(out, q)
 	}
-	// Queues that left the file but still have callers stay until they
-	// leave, as Asterisk keeps them while referenced.
+	// Queues that left the file go with a reload of the parameters (of
+	// them), but those that still have callers stay until they leave, as
+	// Asterisk keeps them while referenced. Other reloads keep them.
 	for _, old := range e.queues {
-		if len(old.callers) > 0 && !containsQueue(out, old.Name) {
+		if containsQueue(out, old.Name) {
+			continue
+		}
+		if !mask.Parameters || !mine(old.Name) || len(old.callers) > 0 {
 			out = append(out, old)
 		}
 	}
@@ -306,10 +350,43 @@ func containsQueue(qs []*Queue, name string) bool {
 
 // Reload replaces the queues' settings and static members with cfg's.
 func (e *Engine) Reload(cfg *Config) {
+	e.ReloadMasked(cfg, ReloadMask{Parameters: true, Members: true})
+}
+
+// ReloadMasked replaces what mask names with cfg's (QueueReload).
+func (e *Engine) ReloadMasked(cfg *Config, mask ReloadMask) {
 	e.ops.Lock()
 	defer e.ops.Unlock()
-	e.load(cfg)
+	e.loadMasked(cfg, mask)
 	e.kick()
+}
+
+// SetRingInUse sets a member's ringinuse in a queue, or in every queue
+// that has it when queue is empty, announcing QueueMemberRinginuse for
+// each. ErrNotThere when no queue has the member (set_member_value).
+func (e *Engine) SetRingInUse(queue, iface string, ringInUse bool) error {
+	e.ops.Lock()
+	defer e.ops.Unlock()
+	var infos []MemberStatusInfo
+	e.mu.Lock()
+	for _, q := range e.queues {
+		if queue != "" && !strings.EqualFold(q.Name, queue) {
+			continue
+		}
+		if m := q.memberLocked(iface); m != nil {
+			m.RingInUse = ringInUse
+			infos = append(infos, MemberStatusInfo{Queue: q.Name, Member: *m})
+		}
+	}
+	e.mu.Unlock()
+	if len(infos) == 0 {
+		return ErrNotThere
+	}
+	for _, in := range infos {
+		e.rep.Member(MemberRingInUse, in)
+	}
+	e.kick()
+	return nil
 }
 
 func (e *Engine) findLocked(name string) *Queue {

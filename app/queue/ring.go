@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/asterism-pbx/asterism/media"
 	"github.com/asterism-pbx/asterism/pbx"
 )
 
@@ -105,10 +106,22 @@ func (c *call) tryCalling() (done bool, err error) {
 		defer t.Stop()
 		timeout = t.C
 	}
+	// announce-to-first-user: the head caller's announcements go on
+	// while the members ring (wait_for_answer).
+	var annTick <-chan time.Time
+	e.mu.Lock()
+	if q.AnnounceToFirstUser && (q.AnnounceFreq > 0 || q.PeriodicAnnounceFreq > 0) {
+		t := time.NewTicker(recheck)
+		defer t.Stop()
+		annTick = t.C
+	}
+	e.mu.Unlock()
 	var winner *attempt
 wait:
 	for ringing > 0 {
 		select {
+		case <-annTick:
+			c.announce(true, true)
 		case r := <-results:
 			ringing--
 			r.a.ringing = false
@@ -140,9 +153,17 @@ wait:
 	if winner == nil {
 		return false, nil
 	}
-	e.rep.DialEnd(c.ch, winner.ch, dialString(winner.m.Interface), pbx.DialAnswer)
+	c.announceDial(pbx.EventDialEnd, winner, pbx.DialAnswer)
 	c.hangupAll(atts, results, &ringing, pbx.DialCancel, pbx.CauseAnsweredElsewhere, true)
 	return true, c.connect(winner)
+}
+
+// announceDial tells the core of a member's dial event, so that AMI and
+// the CDR engine see it as the Dial application's.
+func (c *call) announceDial(kind pbx.EventKind, a *attempt, status string) {
+	if err := c.ch.AnnounceDial(kind, a.ch, dialString(a.m.Interface), status); err != nil {
+		c.e.log.Debug("queue: dial event not announced", "err", err)
+	}
 }
 
 // dialString is the resource part of an interface, as DialBegin shows it.
@@ -205,11 +226,19 @@ func (c *call) ring(a *attempt, results chan<- ringResult) bool {
 	a.ringStart = time.Now()
 	a.ringing = true
 	e.rep.Agent(AgentCalled, c.ch, ch, c.agentInfo(a, 0))
-	e.rep.DialBegin(c.ch, ch, dialString(iface))
+	c.announceDial(pbx.EventDialBegin, a, "")
 	ctx, cancel := context.WithCancel(context.Background())
 	a.cancel = cancel
 	go func() {
-		err := ch.Dial(ctx, 0)
+		// app_queue tells of the member's ringing and progress
+		// (DialState), as app_dial does.
+		err := ch.DialProgress(ctx, 0, func(ctl media.Control) {
+			st := "RINGING"
+			if ctl == media.ControlProgress {
+				st = "PROGRESS"
+			}
+			c.announceDial(pbx.EventDialState, a, st)
+		})
 		results <- ringResult{a: a, err: err}
 	}()
 	return true
@@ -222,7 +251,7 @@ func (c *call) agentInfo(a *attempt, ring int) AgentInfo {
 // noAnswer ends a failed attempt: AgentRingNoAnswer, DialEnd, hangup.
 func (c *call) noAnswer(a *attempt, status string) {
 	c.e.rep.Agent(AgentRingNoAnswer, c.ch, a.ch, c.agentInfo(a, int(time.Since(a.ringStart).Milliseconds())))
-	c.e.rep.DialEnd(c.ch, a.ch, dialString(a.m.Interface), status)
+	c.announceDial(pbx.EventDialEnd, a, status)
 	a.cancel()
 	cause := a.ch.Cause()
 	if cause == 0 {
@@ -249,7 +278,7 @@ func (c *call) hangupAll(atts []*attempt, results <-chan ringResult, ringing *in
 		if r.err != nil && !errors.Is(r.err, context.Canceled) && !answered {
 			st = dialStatus(r.err)
 		}
-		c.e.rep.DialEnd(c.ch, r.a.ch, dialString(r.a.m.Interface), st)
+		c.announceDial(pbx.EventDialEnd, r.a, st)
 		r.a.ch.Hangup(cause)
 	}
 }
@@ -355,7 +384,7 @@ func (c *call) connect(a *attempt) error {
 		c.ch.SetVar("QUEUESTATUS", StatusContinue)
 		return nil
 	}
-	return errCallEnded
+	return pbx.ErrEndDialplan
 }
 
 // outweighedLocked is compare_weight: a member that is also in a queue of
