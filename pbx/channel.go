@@ -597,6 +597,11 @@ func (ch *Channel) queue(f *media.Frame) bool {
 	ch.q[(ch.qHead+ch.qLen)%len(ch.q)] = *f
 	ch.qLen++
 	ch.mu.Unlock()
+	// Tapped as it arrives rather than when read, so that a recording
+	// hears the far end even while nothing reads the channel (Wait).
+	if hookedChannels.Load() != 0 && f.Type == media.FrameVoice {
+		ch.runAudioHooks(AudioIn, *f)
+	}
 	return true
 }
 
@@ -740,6 +745,10 @@ func (ch *Channel) handleControl(f media.Frame) {
 // Write sends a frame to the far end. Frames written after hangup are
 // dropped silently.
 func (ch *Channel) Write(f media.Frame) error {
+	// Before writeMu: hooks run with no lock of the channel held.
+	if hookedChannels.Load() != 0 && f.Type == media.FrameVoice {
+		ch.runAudioHooks(AudioOut, f)
+	}
 	ch.writeMu.Lock()
 	defer ch.writeMu.Unlock()
 	ch.mu.Lock()

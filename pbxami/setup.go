@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"log/slog"
 
+	"github.com/asterism-pbx/asterism/app/monitor"
 	"github.com/asterism-pbx/asterism/app/queue"
 	"github.com/asterism-pbx/asterism/app/voicemail"
 	"github.com/asterism-pbx/asterism/chan/local"
@@ -54,6 +55,8 @@ type PBX struct {
 	Queues *queue.Engine
 	// Voicemail is app_voicemail: voicemail.conf and the spool.
 	Voicemail *voicemail.Service
+	// Monitor records calls (res_monitor and app_mixmonitor).
+	Monitor *monitor.Service
 
 	closers []func() // see Start
 }
@@ -137,6 +140,7 @@ func Start(m *manager.Manager, cfg Config) (*PBX, error) {
 		startDeviceStates,
 		startVoicemail,
 		startQueues,
+		startMonitor,
 	} {
 		if err := start(p, m, cfg, log); err != nil {
 			p.close()

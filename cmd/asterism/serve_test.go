@@ -21,6 +21,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/asterism-pbx/asterism/media"
 )
 
 // freePort returns a loopback port that was free a moment ago.
@@ -180,5 +182,105 @@ func TestServeBinaryShutsDownOnSIGTERM(t *testing.T) {
 	}
 	if strings.Contains(out.String(), "s3cret") {
 		t.Fatalf("the secret appears in the log:\n%s", out.String())
+	}
+}
+
+// waitPrefix reads lines until one starts with prefix and returns the rest
+// of it.
+func waitPrefix(t *testing.T, br *bufio.Reader, prefix string) string {
+	t.Helper()
+	for {
+		l, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatalf("waiting for %q: %v", prefix, err)
+		}
+		if rest, ok := strings.CutPrefix(strings.TrimRight(l, "\r\n"), prefix); ok {
+			return rest
+		}
+	}
+}
+
+// A Monitor running on a live call when the server gets SIGTERM: the
+// shutdown completes the recording, so both files are in place, valid and
+// hold the tone each side sent, and no temporary file is left.
+func TestServeBinaryMonitorSurvivesSIGTERM(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "asterism")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	spool := filepath.Join(dir, "spool")
+	port := freePort(t)
+	writeConf(t, dir, fmt.Sprintf("port = %d\n", port))
+	for name, text := range map[string]string{
+		"asterisk.conf":   "[directories]\nastspooldir => " + spool + "\n",
+		"extensions.conf": "[bridge]\nexten => b,1,Dial(Sim/b2k,30)\n",
+		"sim.conf":        "[a1k]\nanswer=0\nplay=tone:1000\n[b2k]\nanswer=30ms\nplay=tone:2000\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command(bin, "serve", "-C", dir)
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	var c net.Conn
+	var err error
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if c, err = net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatalf("asterism never listened: %v\n%s", err, out.String())
+	}
+	defer c.Close()
+	br := amiLogin(t, c, "call")
+	fmt.Fprint(c, "Action: Originate\r\nChannel: Sim/a1k\r\nContext: bridge\r\nExten: b\r\nPriority: 1\r\nAsync: true\r\n\r\n")
+	waitLine(t, br, "Event: DialBegin")
+	a := waitPrefix(t, br, "Channel: Sim/a1k-")
+	waitLine(t, br, "Event: BridgeEnter")
+	waitLine(t, br, "Event: BridgeEnter")
+	fmt.Fprintf(c, "Action: Monitor\r\nActionID: mon\r\nChannel: Sim/a1k-%s\r\nFile: sigterm\r\n\r\n", a)
+	waitLine(t, br, "Message: Started monitoring channel")
+	time.Sleep(500 * time.Millisecond) // half a second of call to record
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exit: %v\n%s", err, out.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("asterism did not exit after SIGTERM\n%s", out.String())
+	}
+	mon := filepath.Join(spool, "monitor")
+	for _, f := range []struct {
+		name        string
+		freq, other float64
+	}{{"sigterm-in.wav", 1000, 2000}, {"sigterm-out.wav", 2000, 1000}} {
+		s, err := media.ReadWAVFile(filepath.Join(mon, f.name), 60*media.SampleRate)
+		if err != nil {
+			t.Fatalf("%s after SIGTERM: %v\n%s", f.name, err, out.String())
+		}
+		if len(s) < media.SampleRate/4 {
+			t.Errorf("%s holds %d samples", f.name, len(s))
+		}
+		if at, ot := media.Amplitude(s, f.freq), media.Amplitude(s, f.other); at < 1000 || at < 10*ot {
+			t.Errorf("%s: %v Hz %.0f, %v Hz %.0f", f.name, f.freq, at, f.other, ot)
+		}
+	}
+	if left, _ := filepath.Glob(filepath.Join(mon, ".*.tmp")); len(left) != 0 {
+		t.Errorf("temporary files left: %v", left)
 	}
 }

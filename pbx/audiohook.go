@@ -1,0 +1,154 @@
+package pbx
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/asterism-pbx/asterism/media"
+)
+
+// AudioDirection says which way a frame tapped by an [AudioHook] travels.
+type AudioDirection uint8
+
+// The directions, named as Asterisk's audiohooks and Monitor files name
+// them.
+const (
+	// AudioIn is audio from the channel's far end: what its party says
+	// (Monitor's -in file, MixMonitor's r() file).
+	AudioIn AudioDirection = iota
+	// AudioOut is audio written to the far end: what its party hears
+	// (Monitor's -out file, MixMonitor's t() file).
+	AudioOut
+)
+
+// String returns "in" or "out".
+func (d AudioDirection) String() string {
+	if d == AudioIn {
+		return "in"
+	}
+	return "out"
+}
+
+// AudioHook sees each voice frame that a channel queues from its far end
+// ([AudioIn]) and each it writes to it ([AudioOut]). It is called on the
+// frame path with no lock of the channel held, by whichever goroutine
+// moves the frame (a technology, a bridge, an application), possibly by two
+// at once: it must return at once and never block. [AudioTap] is a hook
+// that meets those rules. The frame is passed by value so that the frame
+// path, when no hook is installed, never lets a frame escape to the heap.
+type AudioHook func(dir AudioDirection, f media.Frame)
+
+// hookList is the immutable set of hooks of one channel; adding or
+// removing one replaces the list, so the frame path reads it without a
+// lock.
+type hookList struct {
+	hooks []*AudioHook
+}
+
+// hookedChannels counts the channels with at least one hook, so that the
+// frame path of every other channel costs one atomic load when no
+// recording runs anywhere; channelHooks maps a hooked *Channel to its
+// *atomic.Pointer[hookList]. The hooks are kept beside the channel rather
+// than in it so that a channel that is never recorded carries nothing.
+var (
+	hookedChannels atomic.Int64
+	channelHooks   sync.Map
+	hooksMu        sync.Mutex // serialises the changes of channelHooks
+)
+
+// AddAudioHook taps the channel's audio: h sees its voice frames both ways
+// until remove is called (remove is idempotent). Hooks stay installed over
+// bridges, applications and redirects; whoever adds one removes it, at
+// the latest when the channel is [Channel.Done].
+func (ch *Channel) AddAudioHook(h AudioHook) (remove func()) {
+	hp := &h
+	hooksMu.Lock()
+	var list []*AudioHook
+	if v, ok := channelHooks.Load(ch); ok {
+		list = v.(*atomic.Pointer[hookList]).Load().hooks
+	}
+	nl := &hookList{hooks: append(append([]*AudioHook(nil), list...), hp)}
+	if v, ok := channelHooks.Load(ch); ok {
+		v.(*atomic.Pointer[hookList]).Store(nl)
+	} else {
+		p := new(atomic.Pointer[hookList])
+		p.Store(nl)
+		channelHooks.Store(ch, p)
+		hookedChannels.Add(1)
+	}
+	hooksMu.Unlock()
+	var once sync.Once
+	return func() { once.Do(func() { ch.removeAudioHook(hp) }) }
+}
+
+func (ch *Channel) removeAudioHook(hp *AudioHook) {
+	hooksMu.Lock()
+	defer hooksMu.Unlock()
+	v, ok := channelHooks.Load(ch)
+	if !ok {
+		return
+	}
+	p := v.(*atomic.Pointer[hookList])
+	old := p.Load().hooks
+	kept := make([]*AudioHook, 0, len(old))
+	for _, x := range old {
+		if x != hp {
+			kept = append(kept, x)
+		}
+	}
+	if len(kept) == 0 {
+		channelHooks.Delete(ch)
+		hookedChannels.Add(-1)
+		p.Store(&hookList{})
+		return
+	}
+	p.Store(&hookList{hooks: kept})
+}
+
+// runAudioHooks hands f to the channel's hooks. The frame path calls it
+// only when hookedChannels is not zero.
+func (ch *Channel) runAudioHooks(dir AudioDirection, f media.Frame) {
+	v, ok := channelHooks.Load(ch)
+	if !ok {
+		return
+	}
+	for _, h := range v.(*atomic.Pointer[hookList]).Load().hooks {
+		(*h)(dir, f)
+	}
+}
+
+// TappedFrame is a frame an [AudioTap] took off a channel.
+type TappedFrame struct {
+	Dir   AudioDirection
+	Frame media.Frame
+}
+
+// AudioTap is an [AudioHook] that hands the frames it sees to a consumer
+// goroutine through a bounded buffer: when the consumer falls behind, the
+// newest frames are dropped and counted rather than the frame path being
+// held up.
+type AudioTap struct {
+	c       chan TappedFrame
+	dropped atomic.Uint64
+}
+
+// NewAudioTap returns a tap buffering up to size frames (at least 1).
+func NewAudioTap(size int) *AudioTap {
+	return &AudioTap{c: make(chan TappedFrame, max(size, 1))}
+}
+
+// Hook is the tap's [AudioHook], for [Channel.AddAudioHook].
+func (t *AudioTap) Hook(dir AudioDirection, f media.Frame) {
+	select {
+	case t.c <- TappedFrame{Dir: dir, Frame: f}:
+	default:
+		t.dropped.Add(1)
+	}
+}
+
+// C delivers the tapped frames in the order they were tapped.
+func (t *AudioTap) C() <-chan TappedFrame { return t.c }
+
+// Dropped returns the number of frames dropped because the buffer was
+// full.
+func (t *AudioTap) Dropped() uint64 { return t.dropped.Load() }
