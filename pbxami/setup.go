@@ -9,6 +9,7 @@ import (
 	"github.com/asterism-pbx/asterism/app/monitor"
 	"github.com/asterism-pbx/asterism/app/queue"
 	"github.com/asterism-pbx/asterism/app/voicemail"
+	"github.com/asterism-pbx/asterism/chan/iax2"
 	"github.com/asterism-pbx/asterism/chan/local"
 	"github.com/asterism-pbx/asterism/chan/sim"
 	"github.com/asterism-pbx/asterism/manager"
@@ -39,6 +40,9 @@ type Config struct {
 	SpoolDir string
 	// SystemName is asterisk.conf's systemname.
 	SystemName string
+	// IAXAddr overrides iax.conf's bindaddr:bindport for the IAX2
+	// endpoint ("127.0.0.1:0" in tests); empty: iax.conf's.
+	IAXAddr string
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 }
@@ -57,6 +61,8 @@ type PBX struct {
 	Voicemail *voicemail.Service
 	// Monitor records calls (res_monitor and app_mixmonitor).
 	Monitor *monitor.Service
+	// IAX2 is chan_iax2's endpoint; nil without iax.conf.
+	IAX2 *iax2.Tech
 
 	closers []func() // see Start
 }
@@ -140,6 +146,7 @@ func Start(m *manager.Manager, cfg Config) (*PBX, error) {
 		startDeviceStates,
 		startVoicemail,
 		startQueues,
+		startIAX2,
 		startMonitor,
 	} {
 		if err := start(p, m, cfg, log); err != nil {
