@@ -40,6 +40,19 @@ type fakeSession struct {
 	events bool
 	once   sync.Once
 	done   chan struct{}
+	queued atomic.Int64 // messages queued and not yet flushed
+}
+
+// flushed waits until everything queued so far has been written (or the
+// session is gone), so that a reply is not lost to the close after it.
+func (s *fakeSession) flushed() {
+	for s.queued.Load() > 0 {
+		select {
+		case <-s.done:
+			return
+		case <-time.After(time.Millisecond):
+		}
+	}
 }
 
 // fakeQueue is how many messages may be queued for a session; when it is
@@ -106,16 +119,20 @@ func (s *fakeSession) close() {
 // for, when drop is set.
 func (s *fakeSession) send(msg []byte, drop bool) {
 	if drop {
+		s.queued.Add(1)
 		select {
 		case s.out <- msg:
 		default:
+			s.queued.Add(-1)
 			s.close()
 		}
 		return
 	}
+	s.queued.Add(1)
 	select {
 	case s.out <- msg:
 	case <-s.done:
+		s.queued.Add(-1)
 	}
 }
 
@@ -130,16 +147,20 @@ func (f *fakeAMI) writeLoop(s *fakeSession) {
 			return
 		}
 		w.Write(msg)
+		n := int64(1)
 		for more := true; more; {
 			select {
 			case msg = <-s.out:
 				w.Write(msg)
+				n++
 			default:
 				more = false
 			}
 		}
 		s.c.SetWriteDeadline(time.Now().Add(f.writeTimeout))
-		if err := w.Flush(); err != nil {
+		err := w.Flush()
+		s.queued.Add(-n)
+		if err != nil {
 			s.close()
 			return
 		}
@@ -198,7 +219,7 @@ func (f *fakeAMI) readLoop(s *fakeSession) {
 		case action == "login":
 			if get(req, "Username") != "admin" || get(req, "Secret") != f.secret {
 				resp("Error", "Message", "Authentication failed")
-				time.Sleep(10 * time.Millisecond)
+				s.flushed()
 				return
 			}
 			// As in Asterisk, the session gets events from before its
