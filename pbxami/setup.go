@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"log/slog"
 
+	"github.com/asterism-pbx/asterism/app/conference"
 	"github.com/asterism-pbx/asterism/app/monitor"
 	"github.com/asterism-pbx/asterism/app/queue"
 	"github.com/asterism-pbx/asterism/app/voicemail"
@@ -63,6 +64,8 @@ type PBX struct {
 	Monitor *monitor.Service
 	// IAX2 is chan_iax2's endpoint; nil without iax.conf.
 	IAX2 *iax2.Tech
+	// Conferences are MeetMe and ConfBridge (app/conference).
+	Conferences *conference.Engine
 
 	closers []func() // see Start
 }
@@ -147,6 +150,7 @@ func Start(m *manager.Manager, cfg Config) (*PBX, error) {
 		startVoicemail,
 		startQueues,
 		startIAX2,
+		startConferences,
 		startMonitor,
 	} {
 		if err := start(p, m, cfg, log); err != nil {
