@@ -183,7 +183,27 @@ func (c *Core) deviceState(device string) (DeviceState, bool) {
 	t, registered := c.techs[strings.ToLower(tech)]
 	if p, ok := t.(DeviceStateProvider); ok {
 		c.mu.Unlock()
-		return p.DeviceState(c, res)
+		st, cachable := p.DeviceState(c, res)
+		if st != DeviceUnknown {
+			return st, cachable
+		}
+		// A technology that knows the device is there but not what it
+		// does: its channels tell, as ast_parse_device_state does (a
+		// ringing channel rings, any other is in use, none is UNKNOWN).
+		c.mu.Lock()
+		dc := c.byDevice[device]
+		var counts [DeviceOnHold + 1]int
+		if dc != nil {
+			counts = dc.count
+		}
+		c.mu.Unlock()
+		if dc == nil {
+			return DeviceUnknown, cachable
+		}
+		if counts[DeviceRinging] > 0 {
+			return DeviceRinging, cachable
+		}
+		return DeviceInUse, cachable
 	}
 	var counts [DeviceOnHold + 1]int
 	dc := c.byDevice[device]
@@ -211,7 +231,15 @@ func (c *Core) deviceState(device string) (DeviceState, bool) {
 // it (DeviceStateChange) if it changed or the device is not cachable.
 // The caller holds no channel lock.
 func (c *Core) deviceChanged(name string) {
-	device := DeviceName(name)
+	c.DeviceStateChanged(DeviceName(name))
+}
+
+// DeviceStateChanged tells the core that device's state may have changed
+// for a reason its channels do not show (a phone registered, went
+// unreachable …), as a channel driver's ast_devstate_changed does: the
+// state is asked of the technology again and announced if it changed.
+// The caller holds no lock the technology's DeviceState takes.
+func (c *Core) DeviceStateChanged(device string) {
 	order := c.dev.stripe(device)
 	order.Lock()
 	defer order.Unlock()

@@ -92,6 +92,19 @@ func TestIAXPeerRegisters(t *testing.T) {
 	if ev.Get("Peer") != "IAX2/iaxpeer1" || ev.Get("Address") != "127.0.0.1" || ev.Get("ChannelType") != "IAX2" {
 		t.Fatalf("PeerStatus: %v", ev)
 	}
+	// As in peers/iax-iaxmodem.txt: the device turns UNKNOWN (reachable,
+	// idle) before the PeerStatus.
+	for i, m := range c.seen {
+		if m == ev {
+			t.Fatalf("no DeviceStateChange for IAX2/iaxpeer1 before the PeerStatus")
+		}
+		if m.Get("Event") == "DeviceStateChange" && m.Get("Device") == "IAX2/iaxpeer1" {
+			if m.Get("State") != "UNKNOWN" {
+				t.Errorf("DeviceStateChange %d: %v", i, m)
+			}
+			break
+		}
+	}
 	_, items := c.list("IAXpeerlist")
 	port := udp.LocalAddr().(*net.UDPAddr).Port
 	found := false

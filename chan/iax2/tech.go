@@ -272,13 +272,18 @@ func (t *Tech) DeviceState(_ *pbx.Core, resource string) (pbx.DeviceState, bool)
 	if !ps.addr.IsValid() || (ps.cfg.QualifyMax > 0 && ps.lastMs < 0) {
 		return pbx.DeviceUnavailable, true
 	}
-	if ps.calls > 0 {
-		return pbx.DeviceInUse, true
-	}
-	return pbx.DeviceNotInUse, true
+	// Reachable: chan_iax2 says UNKNOWN and lets the core ask the
+	// device's channels (RINGING, INUSE), so an idle peer reads UNKNOWN,
+	// as in Asterisk's DeviceStateChange events.
+	return pbx.DeviceUnknown, true
 }
 
 func (t *Tech) emit(ev PeerStatusEvent) {
+	// Registration and reachability change the device's state, which
+	// hints on IAX2/<peer> follow; Asterisk announces it first.
+	if t.opts.Core != nil {
+		t.opts.Core.DeviceStateChanged("IAX2/" + ev.Peer)
+	}
 	if t.opts.Events != nil {
 		t.opts.Events(ev)
 	}
