@@ -502,7 +502,7 @@ func (w *WAVWriter) Close() error {
 		_ = os.Remove(w.tmp)
 		return fmt.Errorf("media: closing WAV %s: %w", w.name, err)
 	}
-	if err := syncDir(filepath.Dir(w.name)); err != nil {
+	if err := SyncDir(filepath.Dir(w.name)); err != nil {
 		return fmt.Errorf("media: WAV %s in place, but syncing its directory: %w", w.name, err)
 	}
 	return nil
@@ -524,8 +524,10 @@ func (w *WAVWriter) Abort() error {
 	return nil
 }
 
-// syncDir fsyncs a directory so that a rename in it is durable.
-func syncDir(dir string) error {
+// SyncDir fsyncs a directory so that a rename in it is durable. It is
+// exported for the packages that file recordings by renaming them (the
+// voicemail spool, Monitor), so that there is one copy of it.
+func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return err

@@ -254,10 +254,12 @@ func (ch *Channel) collectExten(l *digitListener, first byte) error {
 	return errEndDialplan
 }
 
-// appOptions parses an application's option letters as
+// AppOptions parses an application's option letters as
 // ast_app_parse_options: each letter may carry an argument in
-// parentheses ("m(jazz)"). A letter without one maps to "".
-func appOptions(s string) map[byte]string {
+// parentheses ("m(jazz)"). A letter without one maps to "". It is
+// exported so that applications registered from other packages
+// (VoiceMail) parse their options the same way.
+func AppOptions(s string) map[byte]string {
 	out := make(map[byte]string)
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -302,7 +304,7 @@ func appBackground(ch *Channel, data string) error {
 	case "noanswer":
 		noAnswer = true
 	default:
-		opts := appOptions(o)
+		opts := AppOptions(o)
 		_, skip = opts['s']
 		_, noAnswer = opts['n']
 		_, matchExten = opts['m']
@@ -382,7 +384,7 @@ const dialTone = "350+440"
 // on hold while waiting, d dial tone.
 func appWaitExten(ch *Channel, data string) error {
 	args := dialplan.AppArgs(data)
-	opts := appOptions(appArg(args, 1))
+	opts := AppOptions(appArg(args, 1))
 	timeout, ok := parseSeconds(appArg(args, 0))
 	if !ok || timeout <= 0 {
 		timeout, _ = ch.promptTimeouts()
@@ -441,6 +443,23 @@ const (
 	getDataEmptyTerminated
 	getDataFailed
 )
+
+// digitWaitEnd is whether waiting for digit d, which returned err, ends
+// the collection of digits, and with what result: interrupted by an
+// AsyncGoto, failed on another error, timed out when no digit came. The
+// digit-collecting loops (getData, Read's tone variant) share it; they
+// return err as it is (nil on a timeout).
+func digitWaitEnd(d byte, err error) (getDataResult, bool) {
+	switch {
+	case errors.Is(err, ErrAsyncGoto):
+		return getDataInterrupted, true
+	case err != nil:
+		return getDataFailed, true
+	case d == 0:
+		return getDataTimeout, true
+	}
+	return getDataComplete, false
+}
 
 // interPromptTimeout is how long Read waits for a digit between two of
 // its prompts (ast_app_getdata's 50 ms).
@@ -509,13 +528,8 @@ func (ch *Channel) readString(l *digitListener, s sounds.Stream, maxDigits int, 
 		} else {
 			d, err = ch.waitDigit(l, wait)
 		}
-		switch {
-		case errors.Is(err, ErrAsyncGoto):
-			return string(buf), getDataInterrupted, err
-		case err != nil:
-			return string(buf), getDataFailed, err
-		case d == 0:
-			return string(buf), getDataTimeout, nil
+		if res, end := digitWaitEnd(d, err); end {
+			return string(buf), res, err
 		}
 		isEnd := strings.IndexByte(enders, d) >= 0
 		if isEnd && len(buf) == 0 {
@@ -562,7 +576,7 @@ func appRead(ch *Channel, data string) error {
 		return nil
 	}
 	args := dialplan.AppArgs(data)
-	opts := appOptions(appArg(args, 3))
+	opts := AppOptions(appArg(args, 3))
 	tries := 1
 	if a := appArg(args, 4); a != "" {
 		if n, _ := atoiPrefix(a); n > 0 {
@@ -680,13 +694,8 @@ func (ch *Channel) readTone(l *digitListener, tone string, maxDigits int, timeou
 	for len(buf) < maxDigits {
 		d, err := ch.waitDigit(l, timeout)
 		ch.setGenerator(nil)
-		switch {
-		case errors.Is(err, ErrAsyncGoto):
-			return string(buf), getDataInterrupted, err
-		case err != nil:
-			return string(buf), getDataFailed, err
-		case d == 0:
-			return string(buf), getDataTimeout, nil
+		if res, end := digitWaitEnd(d, err); end {
+			return string(buf), res, err
 		}
 		if strings.IndexByte(enders, d) >= 0 {
 			return string(buf), getDataComplete, nil
@@ -701,14 +710,7 @@ func (ch *Channel) readTone(l *digitListener, tone string, maxDigits int, timeou
 // there are no digits or the number does not fit in 32 bits.
 func atoiPrefix(s string) (int, bool) {
 	s = strings.TrimLeft(s, " \t\n\v\f\r")
-	end := 0
-	if end < len(s) && (s[end] == '+' || s[end] == '-') {
-		end++
-	}
-	digits := end
-	for end < len(s) && s[end] >= '0' && s[end] <= '9' {
-		end++
-	}
+	digits, end := signedDigits(s, 0)
 	if end == digits {
 		return 0, false
 	}
@@ -724,37 +726,39 @@ func atoiPrefix(s string) (int, bool) {
 // there is none.
 func floatPrefix(s string) string {
 	s = strings.TrimLeft(s, " \t\n\v\f\r")
-	i := 0
-	if i < len(s) && (s[i] == '+' || s[i] == '-') {
-		i++
-	}
-	start := i
-	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-		i++
-	}
+	start, i := signedDigits(s, 0)
 	if i < len(s) && s[i] == '.' {
-		i++
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-		}
+		i = digitsEnd(s, i+1)
 	}
 	if i == start || (i == start+1 && s[start] == '.') {
 		return "0"
 	}
 	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
-		j := i + 1
-		if j < len(s) && (s[j] == '+' || s[j] == '-') {
-			j++
-		}
-		k := j
-		for k < len(s) && s[k] >= '0' && s[k] <= '9' {
-			k++
-		}
-		if k > j {
+		if j, k := signedDigits(s, i+1); k > j {
 			i = k
 		}
 	}
 	return s[:i]
+}
+
+// signedDigits scans an optional sign at s[i] and the decimal digits
+// after it, as C's atoi and atof do: digits is where the digits start,
+// end where they stop (end == digits when there are none). It is the scan
+// atoiPrefix and floatPrefix (its mantissa and its exponent) share.
+func signedDigits(s string, i int) (digits, end int) {
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		i++
+	}
+	return i, digitsEnd(s, i)
+}
+
+// digitsEnd is the index of the first byte of s at or after i that is not
+// a decimal digit.
+func digitsEnd(s string, i int) int {
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	return i
 }
 
 // sayInterrupts reports whether SAY_DTMF_INTERRUPT lets a digit stop

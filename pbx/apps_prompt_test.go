@@ -131,14 +131,7 @@ func newPromptEnv(t *testing.T, lib sounds.Library) *promptEnv {
 	t.Helper()
 	before := runtime.NumGoroutine()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	f, err := conf.Parse("extensions.conf", strings.NewReader(promptDialplan))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dp, err := dialplan.Parse(f, log)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dp := parseDialplan(t, promptDialplan, log)
 	if lib == nil {
 		lib = sounds.Embedded()
 	}
@@ -159,15 +152,7 @@ func newPromptEnv(t *testing.T, lib sounds.Library) *promptEnv {
 			t.Fatal(err)
 		}
 	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
-		defer cancel()
-		if err := core.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-		waitFor(t, "channels to go", func() bool { return core.Count() == 0 })
-		waitFor(t, "goroutines to end", func() bool { return runtime.NumGoroutine() <= before })
-	})
+	shutdownAtEnd(t, core, before)
 	return &promptEnv{core: core, rec: rec, sim: st}
 }
 

@@ -145,28 +145,7 @@ func BenchmarkBridgeFramesRecorded(b *testing.B) {
 			}
 		}
 	}()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_, _ = core.Bridge(ctx, a, x)
-	}()
-	const batch = 4
-	f := voice(0)
-	b.ReportAllocs()
-	sent := int64(0)
-	for b.Loop() {
-		if sent%batch == 0 {
-			if sent > 0 {
-				<-cnt.hit
-			}
-			cnt.target.Store(sent + batch)
-		}
-		a.Queue(f)
-		sent++
-	}
-	cancel()
-	<-done
+	bridgeFrames(b, core, a, x, cnt)
 	rmA()
 	rmX()
 	a.Hangup(0)

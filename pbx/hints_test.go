@@ -32,9 +32,14 @@ exten => 200,hint,Custom:a,CustomPresence:200
 exten => 200,1,NoOp()
 `
 
-func parseDialplan(t *testing.T, text string) *dialplan.Dialplan {
+// parseDialplan parses text as extensions.conf, failing the test on an
+// error; log receives the parser's warnings (nil discards them). The test
+// cores of this package share it.
+func parseDialplan(t *testing.T, text string, log *slog.Logger) *dialplan.Dialplan {
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
 	f, err := conf.Parse("extensions.conf", strings.NewReader(text))
 	if err != nil {
 		t.Fatal(err)
@@ -128,7 +133,7 @@ func TestDeviceStateWithoutDriver(t *testing.T) {
 // rebuilt when the dialplan is swapped.
 func TestHintsFollowDevices(t *testing.T) {
 	var cur atomic.Pointer[dialplan.Dialplan]
-	cur.Store(parseDialplan(t, hintDialplan))
+	cur.Store(parseDialplan(t, hintDialplan, nil))
 	core, rec := hintCore(t, &cur)
 
 	list := func() string {
@@ -198,7 +203,7 @@ func TestHintsFollowDevices(t *testing.T) {
 
 	// A reload that drops 100 and adds 300: 100 is no longer announced,
 	// 101 keeps its state, and 300 starts from its devices' states.
-	cur.Store(parseDialplan(t, "[default]\nexten => 101,hint,SIP/101\nexten => 300,hint,Custom:b\n"))
+	cur.Store(parseDialplan(t, "[default]\nexten => 101,hint,SIP/101\nexten => 300,hint,Custom:b\n", nil))
 	core.LoadHints()
 	if got, want := list(), "101@default SIP/101 4|300@default Custom:b 2"; got != want {
 		t.Errorf("Hints after reload:\n got %s\nwant %s", got, want)

@@ -55,14 +55,7 @@ func hooksEnv(t *testing.T, apps map[string]pbx.App) (*pbx.Core, *recorder, *syn
 	before := runtime.NumGoroutine()
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
-	f, err := conf.Parse("extensions.conf", strings.NewReader(hooksDialplan))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dp, err := dialplan.Parse(f, log)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dp := parseDialplan(t, hooksDialplan, log)
 	sf, err := conf.Parse("sim.conf", strings.NewReader(testSimConf))
 	if err != nil {
 		t.Fatal(err)

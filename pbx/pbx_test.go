@@ -192,14 +192,7 @@ func newEnv(t *testing.T) *env {
 	t.Helper()
 	before := runtime.NumGoroutine()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	f, err := conf.Parse("extensions.conf", strings.NewReader(testDialplan))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dp, err := dialplan.Parse(f, log)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dp := parseDialplan(t, testDialplan, log)
 	sf, err := conf.Parse("sim.conf", strings.NewReader(testSimConf))
 	if err != nil {
 		t.Fatal(err)
@@ -218,6 +211,16 @@ func newEnv(t *testing.T) *env {
 			t.Fatal(err)
 		}
 	}
+	shutdownAtEnd(t, core, before)
+	return &env{core: core, rec: rec, sim: st}
+}
+
+// shutdownAtEnd shuts core down at the end of the test and waits for its
+// channels to go and the goroutines to return to before, the count taken
+// before the core was built: the teardown of the test cores that check
+// for leaks.
+func shutdownAtEnd(t *testing.T, core *pbx.Core, before int) {
+	t.Helper()
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 		defer cancel()
@@ -227,7 +230,6 @@ func newEnv(t *testing.T) *env {
 		waitFor(t, "channels to go", func() bool { return core.Count() == 0 })
 		waitFor(t, "goroutines to end", func() bool { return runtime.NumGoroutine() <= before })
 	})
-	return &env{core: core, rec: rec, sim: st}
 }
 
 // dial requests and calls a channel, failing the test on error.

@@ -386,17 +386,32 @@ func (ca *confAMI) meetmeMute(s *manager.Session, req *ami.Message, mute bool) e
 		return nil
 	}
 	err := ca.eng.Mute(conference.MeetMe, room, usernum, mute)
+	return confReply(s, req, err, "Meetme conference does not exist", "User number not found", muteAck(mute))
+}
+
+// muteAck is the success message of a mute (true) or unmute action, the
+// same for MeetMe and ConfBridge.
+func muteAck(mute bool) string {
+	if mute {
+		return "User muted"
+	}
+	return "User unmuted"
+}
+
+// confReply answers a conference action that targets one member from the
+// engine's err: noConf or noMember (each application's own wording) for
+// the two misses, ack on success, and any other error returned. MeetMe and
+// ConfBridge mute and kick differ only in these strings.
+func confReply(s *manager.Session, req *ami.Message, err error, noConf, noMember, ack string) error {
 	switch {
 	case errors.Is(err, conference.ErrNoConference):
-		s.Error(req, "Meetme conference does not exist")
+		s.Error(req, noConf)
 	case errors.Is(err, conference.ErrNoMember):
-		s.Error(req, "User number not found")
+		s.Error(req, noMember)
 	case err != nil:
 		return err
-	case mute:
-		s.Ack(req, "User muted")
 	default:
-		s.Ack(req, "User unmuted")
+		s.Ack(req, ack)
 	}
 	return nil
 }
@@ -486,19 +501,11 @@ func (ca *confAMI) confbridgeKick(_ context.Context, s *manager.Session, req *am
 	}
 	ch := req.Get("Channel")
 	err := ca.eng.Kick(conference.ConfBridge, req.Get("Conference"), ch)
-	switch {
-	case errors.Is(err, conference.ErrNoConference):
-		s.Error(req, "No Conference by that name found.")
-	case errors.Is(err, conference.ErrNoMember):
-		s.Error(req, "No Channel by that name found in Conference.")
-	case err != nil:
-		return err
-	case ch == "all":
-		s.Ack(req, "All participants kicked")
-	default:
-		s.Ack(req, "User kicked")
+	ack := "User kicked"
+	if ch == "all" {
+		ack = "All participants kicked"
 	}
-	return nil
+	return confReply(s, req, err, "No Conference by that name found.", "No Channel by that name found in Conference.", ack)
 }
 
 // confbridgeMute is ConfbridgeMute and ConfbridgeUnmute.
@@ -507,19 +514,7 @@ func (ca *confAMI) confbridgeMute(s *manager.Session, req *ami.Message, mute boo
 		return nil
 	}
 	err := ca.eng.Mute(conference.ConfBridge, req.Get("Conference"), req.Get("Channel"), mute)
-	switch {
-	case errors.Is(err, conference.ErrNoConference):
-		s.Error(req, "No Conference by that name found.")
-	case errors.Is(err, conference.ErrNoMember):
-		s.Error(req, "No Channel by that name found in Conference.")
-	case err != nil:
-		return err
-	case mute:
-		s.Ack(req, "User muted")
-	default:
-		s.Ack(req, "User unmuted")
-	}
-	return nil
+	return confReply(s, req, err, "No Conference by that name found.", "No Channel by that name found in Conference.", muteAck(mute))
 }
 
 // confbridgeLock is ConfbridgeLock and ConfbridgeUnlock.

@@ -51,14 +51,7 @@ func TestIAX1Peers(t *testing.T) {
 // TestIAXPeerRegisters registers a Go IAX2 client as iaxpeer1 over UDP
 // with the MD5 challenge and checks the PeerStatus event and IAXpeers.
 func TestIAXPeerRegisters(t *testing.T) {
-	srv := start(t, amitest.ConfigDir(filepath.Join(refDir, "etc")))
-	srv.Username, srv.Secret = "admin", "adminpw"
-	c := dial(t, srv)
-	udp, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer udp.Close()
+	srv, c, udp := startIAX(t)
 	to := net.UDPAddrFromAddrPort(srv.PBX.IAX2.Addr())
 	send := func(f *iax2.Frame) {
 		if _, err := udp.WriteToUDP(f.Encode(nil), to); err != nil {
@@ -175,24 +168,12 @@ func (p *iaxPhone) recv() *iax2.Frame {
 // registered Go client: NEW, ACCEPT, RINGING, ANSWER, µ-law that comes
 // back echoed in mini frames, then the client hangs up.
 func TestIAXOriginateEcho(t *testing.T) {
-	srv := start(t, amitest.ConfigDir(filepath.Join(refDir, "etc")))
-	srv.Username, srv.Secret = "admin", "adminpw"
-	c := dial(t, srv)
-	udp, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer udp.Close()
+	srv, c, udp := startIAX(t)
 	p := registerPhone(t, srv, udp)
 	c.event("PeerStatus", "PeerStatus", "Registered")
 
 	c.do("Originate", "Channel", "IAX2/iaxpeer1", "Context", "default", "Exten", "600", "Priority", "1", "CallerID", "ami <600>", "Async", "true")
-	var nw *iax2.Frame
-	for nw == nil {
-		if f := p.recv(); f.Full && f.Type == iax2.TypeIAX && f.Subclass == iax2.IAXNew {
-			nw = f
-		}
-	}
+	nw := p.recvNew()
 	if nw.IEString(iax2.IECalledNumber) != "s" || nw.IEString(iax2.IECallingNumber) != "600" || nw.IEString(iax2.IECallingName) != "ami" {
 		t.Fatalf("NEW: called %q calling %q %q", nw.IEString(iax2.IECalledNumber), nw.IEString(iax2.IECallingNumber), nw.IEString(iax2.IECallingName))
 	}
@@ -206,8 +187,45 @@ func TestIAXOriginateEcho(t *testing.T) {
 	p.send(iax2.CtlAnswer, iax2.TypeControl, nil)
 	c.event("Newstate", "ChannelStateDesc", "Up")
 
-	// A 1 kHz tone, first in a full frame, then in mini frames: Echo
-	// sends it back.
+	p.checkEcho()
+	p.send(iax2.IAXHangup, iax2.TypeIAX, nil, iax2.U8IE(iax2.IECauseCode, 16))
+	h := c.event("Hangup", "Cause", "16")
+	if !strings.HasPrefix(h.Get("Channel"), "IAX2/iaxpeer1-") {
+		t.Fatalf("Hangup of %q", h.Get("Channel"))
+	}
+}
+
+// startIAX starts the reference server and logs in as admin, with a
+// loopback UDP socket (closed at the end of the test) for a Go IAX2
+// client: the setup the IAX2 tests share.
+func startIAX(t *testing.T) (*amitest.Server, *conn, *net.UDPConn) {
+	t.Helper()
+	srv := start(t, amitest.ConfigDir(filepath.Join(refDir, "etc")))
+	srv.Username, srv.Secret = "admin", "adminpw"
+	c := dial(t, srv)
+	udp, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { udp.Close() })
+	return srv, c, udp
+}
+
+// recvNew skips frames until the server's NEW, the start of a call to
+// the phone, and returns it.
+func (p *iaxPhone) recvNew() *iax2.Frame {
+	p.t.Helper()
+	for {
+		if f := p.recv(); f.Full && f.Type == iax2.TypeIAX && f.Subclass == iax2.IAXNew {
+			return f
+		}
+	}
+}
+
+// checkEcho sends a 1 kHz tone on p's call, first in a full frame, then
+// in mini frames, and fails the test unless Echo sends 5 of them back.
+func (p *iaxPhone) checkEcho() {
+	p.t.Helper()
 	tone := make([]byte, 160)
 	for i := range tone {
 		tone[i] = media.LinearToULaw(int16(8000 * sin8(i)))
@@ -216,22 +234,16 @@ func TestIAXOriginateEcho(t *testing.T) {
 	echoed := 0
 	for i := 0; i < 200 && echoed < 5; i++ {
 		mini := &iax2.Frame{SrcCall: p.local, Timestamp: uint32(20 * (i + 1)), Data: tone}
-		if _, err := udp.WriteToUDP(mini.Encode(nil), p.to); err != nil {
-			t.Fatal(err)
+		if _, err := p.udp.WriteToUDP(mini.Encode(nil), p.to); err != nil {
+			p.t.Fatal(err)
 		}
-		f := p.recv()
-		if f.Type == iax2.TypeVoice && string(f.Data) == string(tone) {
+		if f := p.recv(); f.Type == iax2.TypeVoice && string(f.Data) == string(tone) {
 			echoed++
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	if echoed < 5 {
-		t.Fatalf("%d echoed voice frames, want 5", echoed)
-	}
-	p.send(iax2.IAXHangup, iax2.TypeIAX, nil, iax2.U8IE(iax2.IECauseCode, 16))
-	h := c.event("Hangup", "Cause", "16")
-	if !strings.HasPrefix(h.Get("Channel"), "IAX2/iaxpeer1-") {
-		t.Fatalf("Hangup of %q", h.Get("Channel"))
+		p.t.Fatalf("%d echoed voice frames, want 5", echoed)
 	}
 }
 
@@ -258,23 +270,11 @@ func registerPhone(t *testing.T, srv *amitest.Server, udp *net.UDPConn) *iaxPhon
 // TestIAXDialFromDialplan runs extension 102, Dial(IAX2/iaxpeer1,20), on
 // a registered Go client, which answers: DialEnd ANSWER; then it hangs up.
 func TestIAXDialFromDialplan(t *testing.T) {
-	srv := start(t, amitest.ConfigDir(filepath.Join(refDir, "etc")))
-	srv.Username, srv.Secret = "admin", "adminpw"
-	c := dial(t, srv)
-	udp, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer udp.Close()
+	srv, c, udp := startIAX(t)
 	p := registerPhone(t, srv, udp)
 	c.event("PeerStatus", "PeerStatus", "Registered")
 	c.do("Originate", "Channel", "Local/102@default", "Application", "Wait", "Data", "10", "Async", "true")
-	var nw *iax2.Frame
-	for nw == nil {
-		if f := p.recv(); f.Full && f.Type == iax2.TypeIAX && f.Subclass == iax2.IAXNew {
-			nw = f
-		}
-	}
+	nw := p.recvNew()
 	if nw.IEString(iax2.IECalledNumber) != "s" {
 		t.Fatalf("NEW called number %q", nw.IEString(iax2.IECalledNumber))
 	}
@@ -293,14 +293,7 @@ func TestIAXDialFromDialplan(t *testing.T) {
 // iaxpeer1: AUTHREQ with an MD5 challenge, ACCEPT, ANSWER, the voice
 // echoed; a wrong secret gets REJECT.
 func TestIAXIncomingCall(t *testing.T) {
-	srv := start(t, amitest.ConfigDir(filepath.Join(refDir, "etc")))
-	srv.Username, srv.Secret = "admin", "adminpw"
-	c := dial(t, srv)
-	udp, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer udp.Close()
+	srv, c, udp := startIAX(t)
 	to := net.UDPAddrFromAddrPort(srv.PBX.IAX2.Addr())
 	call := func(local uint16, secret string) (*iaxPhone, *iax2.Frame) {
 		p := &iaxPhone{t: t, udp: udp, to: to, local: local}
@@ -333,25 +326,7 @@ func TestIAXIncomingCall(t *testing.T) {
 	if !strings.HasPrefix(nc.Get("Channel"), "IAX2/iaxpeer1-") || nc.Get("CallerIDNum") != "5551000" || nc.Get("Context") != "default" {
 		t.Fatalf("Newchannel: %v", nc)
 	}
-	tone := make([]byte, 160)
-	for i := range tone {
-		tone[i] = media.LinearToULaw(int16(8000 * sin8(i)))
-	}
-	p.send(iax2.FormatULaw, iax2.TypeVoice, tone)
-	echoed := 0
-	for i := 0; i < 200 && echoed < 5; i++ {
-		mini := &iax2.Frame{SrcCall: p.local, Timestamp: uint32(20 * (i + 1)), Data: tone}
-		if _, err := udp.WriteToUDP(mini.Encode(nil), to); err != nil {
-			t.Fatal(err)
-		}
-		if f := p.recv(); f.Type == iax2.TypeVoice && string(f.Data) == string(tone) {
-			echoed++
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if echoed < 5 {
-		t.Fatalf("%d echoed voice frames, want 5", echoed)
-	}
+	p.checkEcho()
 	p.send(iax2.IAXHangup, iax2.TypeIAX, nil, iax2.U8IE(iax2.IECauseCode, 16))
 	c.event("Hangup", "Channel", nc.Get("Channel"))
 }

@@ -253,7 +253,7 @@ func (r *recording) finish() {
 		}
 		// The renames, like the files, must survive a crash.
 		for _, d := range []string{filepath.Dir(orig), filepath.Dir(base)} {
-			if err := syncDir(d); err != nil {
+			if err := media.SyncDir(d); err != nil {
 				log.Error("monitor: syncing directory", "dir", d, "err", err)
 			}
 		}
@@ -263,19 +263,6 @@ func (r *recording) finish() {
 			log.Error("monitor: mixing recording", "err", err)
 		}
 	}
-}
-
-// syncDir fsyncs a directory, so that the renames in it are durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 // maxJoinSamples bounds a Monitor leg read back for mixing: 4 hours.
@@ -441,11 +428,9 @@ func (s *Service) ChangeMonitor(ch *pbx.Channel, name string) error {
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	r := s.mons[ch]
-	s.mu.Unlock()
-	if r == nil {
-		return fmt.Errorf("%w: %s", ErrNotMonitored, ch.Name())
+	r, err := s.monitorOf(ch)
+	if err != nil {
+		return err
 	}
 	r.mu.Lock()
 	r.base = base
@@ -453,13 +438,23 @@ func (s *Service) ChangeMonitor(ch *pbx.Channel, name string) error {
 	return nil
 }
 
-// SetMix turns the joining of ch's Monitor files at the end on or off.
-func (s *Service) SetMix(ch *pbx.Channel, mix bool) error {
+// monitorOf is ch's running Monitor, or [ErrNotMonitored]: the lookup
+// that every action on an existing Monitor starts with.
+func (s *Service) monitorOf(ch *pbx.Channel) (*recording, error) {
 	s.mu.Lock()
 	r := s.mons[ch]
 	s.mu.Unlock()
 	if r == nil {
-		return fmt.Errorf("%w: %s", ErrNotMonitored, ch.Name())
+		return nil, fmt.Errorf("%w: %s", ErrNotMonitored, ch.Name())
+	}
+	return r, nil
+}
+
+// SetMix turns the joining of ch's Monitor files at the end on or off.
+func (s *Service) SetMix(ch *pbx.Channel, mix bool) error {
+	r, err := s.monitorOf(ch)
+	if err != nil {
+		return err
 	}
 	r.mu.Lock()
 	r.join = mix
@@ -470,11 +465,9 @@ func (s *Service) SetMix(ch *pbx.Channel, mix bool) error {
 // PauseMonitor pauses (pause true) or resumes ch's Monitor; while paused
 // nothing is written.
 func (s *Service) PauseMonitor(ch *pbx.Channel, pause bool) error {
-	s.mu.Lock()
-	r := s.mons[ch]
-	s.mu.Unlock()
-	if r == nil {
-		return fmt.Errorf("%w: %s", ErrNotMonitored, ch.Name())
+	r, err := s.monitorOf(ch)
+	if err != nil {
+		return err
 	}
 	r.paused.Store(pause)
 	return nil

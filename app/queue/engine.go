@@ -365,6 +365,15 @@ func (e *Engine) ReloadMasked(cfg *Config, mask ReloadMask) {
 // that has it when queue is empty, announcing QueueMemberRinginuse for
 // each. ErrNotThere when no queue has the member (set_member_value).
 func (e *Engine) SetRingInUse(queue, iface string, ringInUse bool) error {
+	return e.setMemberValue(queue, iface, MemberRingInUse, func(m *Member) { m.RingInUse = ringInUse })
+}
+
+// setMemberValue applies set to the member iface in queue, or in every
+// queue that has it when queue is empty, then announces ev for each
+// changed member and kicks the engine. It is the common body of the
+// set_member_value setters (SetRingInUse, SetPenalty), which differ only
+// in the field set and the event. ErrNotThere when no queue has iface.
+func (e *Engine) setMemberValue(queue, iface string, ev MemberEvent, set func(*Member)) error {
 	e.ops.Lock()
 	defer e.ops.Unlock()
 	var infos []MemberStatusInfo
@@ -374,7 +383,7 @@ func (e *Engine) SetRingInUse(queue, iface string, ringInUse bool) error {
 			continue
 		}
 		if m := q.memberLocked(iface); m != nil {
-			m.RingInUse = ringInUse
+			set(m)
 			infos = append(infos, MemberStatusInfo{Queue: q.Name, Member: *m})
 		}
 	}
@@ -383,7 +392,7 @@ func (e *Engine) SetRingInUse(queue, iface string, ringInUse bool) error {
 		return ErrNotThere
 	}
 	for _, in := range infos {
-		e.rep.Member(MemberRingInUse, in)
+		e.rep.Member(ev, in)
 	}
 	e.kick()
 	return nil
@@ -661,28 +670,7 @@ func (e *Engine) SetPenalty(queue, iface string, penalty int) error {
 	if penalty < 0 {
 		return ErrNotThere
 	}
-	e.ops.Lock()
-	defer e.ops.Unlock()
-	var infos []MemberStatusInfo
-	e.mu.Lock()
-	for _, q := range e.queues {
-		if queue != "" && !strings.EqualFold(q.Name, queue) {
-			continue
-		}
-		if m := q.memberLocked(iface); m != nil {
-			m.Penalty = penalty
-			infos = append(infos, MemberStatusInfo{Queue: q.Name, Member: *m})
-		}
-	}
-	e.mu.Unlock()
-	if len(infos) == 0 {
-		return ErrNotThere
-	}
-	for _, in := range infos {
-		e.rep.Member(MemberPenalty, in)
-	}
-	e.kick()
-	return nil
+	return e.setMemberValue(queue, iface, MemberPenalty, func(m *Member) { m.Penalty = penalty })
 }
 
 // Reset clears the statistics of a queue, or of all when queue is empty

@@ -29,27 +29,6 @@ func (s *Service) Register(core *pbx.Core) error {
 	return nil
 }
 
-// appOptions parses "abc(x)d" into letters and their arguments.
-func appOptions(s string) map[byte]string {
-	out := make(map[byte]string)
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		arg := ""
-		if i+1 < len(s) && s[i+1] == '(' {
-			end := strings.IndexByte(s[i+1:], ')')
-			if end < 0 {
-				arg = s[i+2:]
-				i = len(s)
-			} else {
-				arg = s[i+2 : i+1+end]
-				i += 1 + end
-			}
-		}
-		out[c] = arg
-	}
-	return out
-}
-
 // callerIDMerge is ast_callerid_merge with "Unknown" for neither.
 func callerIDMerge(name, num string) string {
 	switch {
@@ -74,7 +53,7 @@ func (s *Service) appVoiceMail(ch *pbx.Channel, data string) error {
 	}
 	opts := map[byte]string{}
 	if len(args) > 1 {
-		opts = appOptions(args[1])
+		opts = pbx.AppOptions(args[1])
 	}
 	fail := func(why string, kv ...any) error {
 		s.log.Warn("voicemail: "+why, append([]any{"channel", ch.Name(), "mailbox", args[0]}, kv...)...)

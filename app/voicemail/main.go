@@ -53,7 +53,7 @@ func (s *Service) appVoiceMailMain(ch *pbx.Channel, data string) error {
 		boxArg = strings.TrimSpace(args[0])
 	}
 	if len(args) > 1 {
-		opts = appOptions(args[1])
+		opts = pbx.AppOptions(args[1])
 	}
 	if err := ch.Answer(); err != nil {
 		return err

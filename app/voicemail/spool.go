@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/asterism-pbx/asterism/media"
 )
 
 // MaxMsgLimit is app_voicemail's MAXMSGLIMIT: message numbers run from 0
@@ -445,19 +447,6 @@ func writeFileSync(dir string, data []byte) (string, error) {
 	return name, nil
 }
 
-// syncDir fsyncs a directory so that the renames in it survive a crash.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
 // Deposit puts a recorded message into a folder of b: audio is a complete
 // WAV file in b's tmp/ (fsynced), info its metadata. Under the folder's
 // lock the message takes the number after the highest one, the audio is
@@ -503,7 +492,7 @@ func (s *Spool) Deposit(b Box, folder string, info *MessageInfo, audio string) (
 	if err := os.Rename(txt, base+".txt"); err != nil {
 		return "", fmt.Errorf("voicemail: %w", err)
 	}
-	if err := syncDir(dir); err != nil {
+	if err := media.SyncDir(dir); err != nil {
 		return base, fmt.Errorf("voicemail: message %s in place, but syncing its folder: %w", base, err)
 	}
 	return base, nil
@@ -552,11 +541,11 @@ func renameMsg(src string, n int, dst string, m int) error {
 			return fmt.Errorf("voicemail: %w", err)
 		}
 	}
-	if err := syncDir(dst); err != nil {
+	if err := media.SyncDir(dst); err != nil {
 		return fmt.Errorf("voicemail: syncing %s: %w", dst, err)
 	}
 	if src != dst {
-		if err := syncDir(src); err != nil {
+		if err := media.SyncDir(src); err != nil {
 			return fmt.Errorf("voicemail: syncing %s: %w", src, err)
 		}
 	}
@@ -585,7 +574,7 @@ func (s *Spool) Remove(b Box, folder string, n int) error {
 			return fmt.Errorf("voicemail: %w", err)
 		}
 	}
-	return syncDir(dir)
+	return media.SyncDir(dir)
 }
 
 // Resequence renumbers the messages of a folder 0..n-1 in their order

@@ -207,15 +207,9 @@ func (r *callsRun) setup(ctx context.Context) error {
 		m := &r.m
 		switch {
 		case m.Event == nil:
-			id, ok := b.replyID(m)
-			if !ok || id < 1 || id > n || state[id] != callSent {
+			if !b.originateReply(m, state, n) {
 				continue
 			}
-			if equalFold(m.Response, "Success") {
-				state[id] = callQueued
-				continue
-			}
-			state[id] = callDone
 			if res.Rejected == 0 {
 				firstReject = string(m.Message)
 			}
@@ -223,11 +217,9 @@ func (r *callsRun) setup(ctx context.Context) error {
 			resolved++
 			release()
 		case equalFold(m.Event, "OriginateResponse"):
-			id, ok := b.parseID(m.ActionID)
-			if !ok || id < 1 || id > n || state[id] == callDone {
+			if _, ok := b.originateResponse(m, state, n); !ok {
 				continue
 			}
-			state[id] = callDone
 			if equalFold(m.Response, "Success") {
 				res.Success++
 			} else {

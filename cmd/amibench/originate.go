@@ -65,6 +65,37 @@ const (
 	callDone
 )
 
+// originateReply applies m, a response (no Event) to one of the n
+// Originates whose states are state, indexed by ActionID. A Success marks
+// a call awaiting its reply queued, for its OriginateResponse; anything
+// else marks it done, and originateReply reports true: m rejected the
+// call. The Originate-driven runs (originate, calls) share this tracking.
+func (b *bench) originateReply(m *message, state []uint8, n int64) (rejected bool) {
+	id, ok := b.replyID(m)
+	if !ok || id < 1 || id > n || state[id] != callSent {
+		return false
+	}
+	if equalFold(m.Response, "Success") {
+		state[id] = callQueued
+		return false
+	}
+	state[id] = callDone
+	return true
+}
+
+// originateResponse applies m, an OriginateResponse, to state as
+// originateReply does: it marks the call done and returns its ActionID,
+// ok false when m is not for one of the n calls or the call was already
+// done.
+func (b *bench) originateResponse(m *message, state []uint8, n int64) (id int64, ok bool) {
+	id, ok = b.parseID(m.ActionID)
+	if !ok || id < 1 || id > n || state[id] == callDone {
+		return 0, false
+	}
+	state[id] = callDone
+	return id, true
+}
+
 // runOriginate sends async Originates with p.w in flight and counts their
 // OriginateResponse and Hangup events.
 func (b *bench) runOriginate(ctx context.Context, p originateParams) error {
@@ -128,15 +159,9 @@ func (b *bench) runOriginate(ctx context.Context, p originateParams) error {
 		}
 		switch {
 		case m.Event == nil:
-			id, ok := b.replyID(&m)
-			if !ok || id < 1 || id > n || state[id] != callSent {
+			if !b.originateReply(&m, state, n) {
 				continue
 			}
-			if equalFold(m.Response, "Success") {
-				state[id] = callQueued
-				continue
-			}
-			state[id] = callDone
 			if res.Rejected == 0 {
 				firstReject = string(m.Message)
 			}
@@ -145,11 +170,10 @@ func (b *bench) runOriginate(ctx context.Context, p originateParams) error {
 			resolved.Add(1)
 			ww.release()
 		case equalFold(m.Event, "OriginateResponse"):
-			id, ok := b.parseID(m.ActionID)
-			if !ok || id < 1 || id > n || state[id] == callDone {
+			id, ok := b.originateResponse(&m, state, n)
+			if !ok {
 				continue
 			}
-			state[id] = callDone
 			lastAt = time.Now()
 			if equalFold(m.Response, "Success") {
 				h.record(lastAt.Sub(start) - time.Duration(sentAt[id].Load()))

@@ -130,35 +130,10 @@ func TestServeTLS(t *testing.T) {
 // directory, as an admin would, and stops it with SIGTERM: logged-in clients
 // get a Shutdown event, then the connection closes, and the process exits 0.
 func TestServeBinaryShutsDownOnSIGTERM(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "asterism")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	dir, bin := buildBinary(t)
 	port := freePort(t)
 	writeConf(t, dir, fmt.Sprintf("port = %d\n", port))
-	cmd := exec.Command(bin, "serve", "-C", dir)
-	var out strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-
-	var c net.Conn
-	var err error
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if c, err = net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
-			break
-		}
-	}
-	if err != nil {
-		t.Fatalf("asterism never listened: %v\n%s", err, out.String())
-	}
-	defer c.Close()
+	cmd, c, out := startServe(t, bin, dir, port)
 	br := amiLogin(t, c, "system")
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -170,6 +145,59 @@ func TestServeBinaryShutsDownOnSIGTERM(t *testing.T) {
 			break // closed by the server
 		}
 	}
+	waitExit(t, cmd, out)
+	if strings.Contains(out.String(), "s3cret") {
+		t.Fatalf("the secret appears in the log:\n%s", out.String())
+	}
+}
+
+// buildBinary builds asterism into a new temporary directory, which the
+// binary tests also use as their config directory, and returns both; it
+// skips the test in -short mode.
+func buildBinary(t *testing.T) (dir, bin string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	dir = t.TempDir()
+	bin = filepath.Join(dir, "asterism")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return dir, bin
+}
+
+// startServe runs the built binary bin as "serve -C dir" and connects to
+// its AMI port once it listens; the process is killed and the connection
+// closed at the end of the test. out collects the process's output, for
+// failure messages. The binary tests share this start-up.
+func startServe(t *testing.T, bin, dir string, port int) (*exec.Cmd, net.Conn, *strings.Builder) {
+	t.Helper()
+	cmd := exec.Command(bin, "serve", "-C", dir)
+	out := new(strings.Builder)
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	var c net.Conn
+	var err error
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if c, err = net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatalf("asterism never listened: %v\n%s", err, out.String())
+	}
+	t.Cleanup(func() { c.Close() })
+	return cmd, c, out
+}
+
+// waitExit waits up to 10 seconds for cmd, signalled to stop, to exit
+// cleanly, failing the test with its output otherwise.
+func waitExit(t *testing.T, cmd *exec.Cmd, out *strings.Builder) {
+	t.Helper()
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	select {
@@ -179,9 +207,6 @@ func TestServeBinaryShutsDownOnSIGTERM(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatalf("asterism did not exit after SIGTERM\n%s", out.String())
-	}
-	if strings.Contains(out.String(), "s3cret") {
-		t.Fatalf("the secret appears in the log:\n%s", out.String())
 	}
 }
 
@@ -204,14 +229,7 @@ func waitPrefix(t *testing.T, br *bufio.Reader, prefix string) string {
 // shutdown completes the recording, so both files are in place, valid and
 // hold the tone each side sent, and no temporary file is left.
 func TestServeBinaryMonitorSurvivesSIGTERM(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "asterism")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	dir, bin := buildBinary(t)
 	spool := filepath.Join(dir, "spool")
 	port := freePort(t)
 	writeConf(t, dir, fmt.Sprintf("port = %d\n", port))
@@ -224,24 +242,7 @@ func TestServeBinaryMonitorSurvivesSIGTERM(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cmd := exec.Command(bin, "serve", "-C", dir)
-	var out strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	var c net.Conn
-	var err error
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if c, err = net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
-			break
-		}
-	}
-	if err != nil {
-		t.Fatalf("asterism never listened: %v\n%s", err, out.String())
-	}
-	defer c.Close()
+	cmd, c, out := startServe(t, bin, dir, port)
 	br := amiLogin(t, c, "call")
 	fmt.Fprint(c, "Action: Originate\r\nChannel: Sim/a1k\r\nContext: bridge\r\nExten: b\r\nPriority: 1\r\nAsync: true\r\n\r\n")
 	waitLine(t, br, "Event: DialBegin")
@@ -254,16 +255,7 @@ func TestServeBinaryMonitorSurvivesSIGTERM(t *testing.T) {
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("exit: %v\n%s", err, out.String())
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatalf("asterism did not exit after SIGTERM\n%s", out.String())
-	}
+	waitExit(t, cmd, out)
 	mon := filepath.Join(spool, "monitor")
 	for _, f := range []struct {
 		name        string
