@@ -33,8 +33,9 @@ func (e *Event) Get(key string) string {
 	return ""
 }
 
-// Text returns the rendered event, closing blank line included. It is nil
-// until the event has been published.
+// Text returns the rendered event, closing blank line included, while
+// Publish delivers it (event filters read it); it is nil before and
+// after, when its buffer serves the next event.
 func (e *Event) Text() []byte { return e.text }
 
 // equalFold is strings.EqualFold for ASCII header names, without the

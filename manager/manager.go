@@ -489,6 +489,7 @@ func (m *Manager) Publish(ev *Event) {
 	m.subsMu.RLock()
 	defer m.subsMu.RUnlock()
 	n := 0
+	var buf *[]byte
 	for _, s := range m.subs {
 		if !Perm(s.readMask.Load()).Receives(ev.Class) {
 			continue
@@ -497,7 +498,8 @@ func (m *Manager) Publish(ev *Event) {
 		// filters read the text), so that an event nobody may receive
 		// costs no text at all.
 		if ev.text == nil {
-			ev.text = m.render(ev)
+			buf = renderBufs.Get().(*[]byte)
+			ev.text = m.appendEvent((*buf)[:0], ev)
 		}
 		if f := s.filters.Load(); f != nil && !f.Match(ev) {
 			continue
@@ -507,16 +509,26 @@ func (m *Manager) Publish(ev *Event) {
 		}
 	}
 	m.queued.Add(uint64(n))
+	// The sessions copied the text: its buffer serves the next event.
+	if buf != nil {
+		if cap(ev.text) <= maxRenderBuf {
+			*buf = ev.text[:0]
+			renderBufs.Put(buf)
+		}
+		ev.text = nil
+	}
 }
 
-// render builds the wire form of a broadcast event: Event, Privilege, then
-// Timestamp and SystemName as configured, then the body.
-func (m *Manager) render(ev *Event) []byte {
-	size := 64 + len(ev.Name)
-	for _, h := range ev.Headers {
-		size += len(h.Key) + len(h.Value) + 4
-	}
-	b := make([]byte, 0, size)
+// renderBufs recycles the buffers events are rendered into, which
+// Publish needs only until the sessions have copied the text.
+var renderBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// maxRenderBuf is the largest render buffer kept for reuse.
+const maxRenderBuf = 64 << 10
+
+// appendEvent appends the wire form of a broadcast event to b: Event,
+// Privilege, then Timestamp and SystemName as configured, then the body.
+func (m *Manager) appendEvent(b []byte, ev *Event) []byte {
 	b = ami.AppendHeader(b, "Event", ev.Name)
 	b = ami.AppendHeader(b, "Privilege", ev.Class.String())
 	if m.cfg.Load().TimestampEvents {

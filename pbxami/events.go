@@ -3,6 +3,7 @@ package pbxami
 import (
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/asterism-pbx/asterism/ami"
 	"github.com/asterism-pbx/asterism/manager"
@@ -59,7 +60,8 @@ func (a *Adapter) HandleEvent(ev pbx.Event) {
 	ch := a.track(ev)
 	s := &ev.Channel
 	class := manager.PermCall
-	h := make([]ami.Header, 0, 40)
+	hp := headerBufs.Get().(*[]ami.Header)
+	h := (*hp)[:0]
 	switch ev.Kind {
 	case pbx.EventBridgeEnter, pbx.EventBridgeLeave:
 		h = bridgeHeaders(h, ev.Bridge)
@@ -119,7 +121,15 @@ func (a *Adapter) HandleEvent(ev pbx.Event) {
 			ami.Header{Key: "Cause-txt", Value: text})
 	}
 	a.m.Publish(&manager.Event{Name: ev.Kind.String(), Class: class, Headers: h})
+	// Publish rendered the headers and keeps nothing of them.
+	clear(h)
+	*hp = h[:0]
+	headerBufs.Put(hp)
 }
+
+// headerBufs recycles the header lists of channel events, one of which
+// is built for every event of every call.
+var headerBufs = sync.Pool{New: func() any { h := make([]ami.Header, 0, 40); return &h }}
 
 // track keeps the per-channel bookkeeping up to date with ev and returns the
 // channel, if the core knows it.
