@@ -68,6 +68,15 @@ func (b *bridge) change(kind EventKind, ch *Channel, d int) {
 // (see [AsyncGotoAll]). It returns the channel that left and why
 // (ErrHangup, ErrAsyncGoto or ctx's error); neither channel is hung up.
 func (c *Core) Bridge(ctx context.Context, a, x *Channel) (left *Channel, err error) {
+	return c.BridgeNotify(ctx, a, x, nil)
+}
+
+// BridgeNotify is [Core.Bridge] that calls onLeave (when not nil) once a
+// channel has left, with the channel and why, before the BridgeLeave
+// events: what an application reports about the end of the call (Queue's
+// AgentComplete) then comes before them, as in Asterisk, where the
+// bridge's hangup reaches the application before the channels leave.
+func (c *Core) BridgeNotify(ctx context.Context, a, x *Channel, onLeave func(left *Channel, err error)) (left *Channel, err error) {
 	b := &bridge{core: c, id: newUUID()}
 	b.change(EventBridgeCreate, nil, 0)
 	b.change(EventBridgeEnter, a, 1)
@@ -84,6 +93,9 @@ func (c *Core) Bridge(ctx context.Context, a, x *Channel) (left *Channel, err er
 		// Redirected together (Redirect with ExtraChannel): the one that
 		// entered first leaves first, whichever was seen first.
 		left, err = a, ErrAsyncGoto
+	}
+	if onLeave != nil {
+		onLeave(left, err)
 	}
 	other := a
 	if left == a {

@@ -68,6 +68,17 @@ func TestQueueRingallCall(t *testing.T) {
 	if complete.Get("Reason") != "caller" || complete.Get("Interface") != "Sim/a" || complete.Get("MemberName") != "Alice" {
 		t.Errorf("AgentComplete: %v", complete)
 	}
+	// As in Asterisk, the call's end is reported before the bridge is
+	// left.
+	c.event("BridgeDestroy", "", "")
+	for _, m := range c.seen {
+		if m == complete {
+			break
+		}
+		if m.Get("Event") == "BridgeLeave" && m.Get("Channel") == caller {
+			t.Errorf("BridgeLeave of %s came before AgentComplete", caller)
+		}
+	}
 	waitIdle(t, srv)
 	c.wait(func(m *ami.Message) bool {
 		return m.Get("Event") == "QueueMemberStatus" && m.Get("Interface") == "Sim/a" && m.Get("Status") == "1"

@@ -342,33 +342,37 @@ func (c *call) connect(a *attempt) error {
 	e.rep.Agent(AgentConnect, c.ch, member, info)
 
 	bridged := time.Now()
-	left, err := e.core.Bridge(c.ch.Ctx(), member, c.ch)
-	talk := int(time.Since(bridged) / time.Second)
-	reason := "agent"
-	if left == c.ch {
-		reason = "caller"
-	}
-	end := e.now()
-	e.mu.Lock()
-	a.m.InCall = false
-	a.m.Calls++
-	a.m.LastCall = end
-	// update_queue: the first completed call sets the talk time, later
-	// ones move its exponential average.
-	if q.completed == 0 {
-		q.talktime = talk
-	} else {
-		q.talktime = (3*q.talktime + talk) >> 2
-	}
-	q.completed++
-	if q.ServiceLevel > 0 && h <= q.ServiceLevel {
-		q.inSL++
-	}
-	e.mu.Unlock()
-	info.TalkTime = talk
-	info.Reason = reason
-	info.RingTime = 0
-	e.rep.Agent(AgentComplete, c.ch, member, info)
+	var talk int
+	// The call's end is reported (AgentComplete) as soon as a party
+	// leaves, before the bridge's BridgeLeave events, as in Asterisk.
+	left, err := e.core.BridgeNotify(c.ch.Ctx(), member, c.ch, func(left *pbx.Channel, _ error) {
+		talk = int(time.Since(bridged) / time.Second)
+		reason := "agent"
+		if left == c.ch {
+			reason = "caller"
+		}
+		end := e.now()
+		e.mu.Lock()
+		a.m.InCall = false
+		a.m.Calls++
+		a.m.LastCall = end
+		// update_queue: the first completed call sets the talk time,
+		// later ones move its exponential average.
+		if q.completed == 0 {
+			q.talktime = talk
+		} else {
+			q.talktime = (3*q.talktime + talk) >> 2
+		}
+		q.completed++
+		if q.ServiceLevel > 0 && h <= q.ServiceLevel {
+			q.inSL++
+		}
+		e.mu.Unlock()
+		info.TalkTime = talk
+		info.Reason = reason
+		info.RingTime = 0
+		e.rep.Agent(AgentComplete, c.ch, member, info)
+	})
 	member.Hangup(pbx.CauseNormalClearing)
 	e.kick()
 	c.ch.SetVar("ANSWEREDTIME", itoa(talk))
