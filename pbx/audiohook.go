@@ -38,23 +38,12 @@ func (d AudioDirection) String() string {
 // path, when no hook is installed, never lets a frame escape to the heap.
 type AudioHook func(dir AudioDirection, f media.Frame)
 
-// hookList is the immutable set of hooks of one channel; adding or
-// removing one replaces the list, so the frame path reads it without a
-// lock.
+// hookList is the immutable set of hooks of one channel
+// (Channel.hooks); adding or removing one replaces the list, so the frame
+// path reads it with one atomic load and no lock.
 type hookList struct {
 	hooks []*AudioHook
 }
-
-// hookedChannels counts the channels with at least one hook, so that the
-// frame path of every other channel costs one atomic load when no
-// recording runs anywhere; channelHooks maps a hooked *Channel to its
-// *atomic.Pointer[hookList]. The hooks are kept beside the channel rather
-// than in it so that a channel that is never recorded carries nothing.
-var (
-	hookedChannels atomic.Int64
-	channelHooks   sync.Map
-	hooksMu        sync.Mutex // serialises the changes of channelHooks
-)
 
 // AddAudioHook taps the channel's audio: h sees its voice frames both ways
 // until remove is called (remove is idempotent). Hooks stay installed over
@@ -62,58 +51,45 @@ var (
 // the latest when the channel is [Channel.Done].
 func (ch *Channel) AddAudioHook(h AudioHook) (remove func()) {
 	hp := &h
-	hooksMu.Lock()
+	ch.hooksMu.Lock()
 	var list []*AudioHook
-	if v, ok := channelHooks.Load(ch); ok {
-		list = v.(*atomic.Pointer[hookList]).Load().hooks
+	if l := ch.hooks.Load(); l != nil {
+		list = l.hooks
 	}
-	nl := &hookList{hooks: append(append([]*AudioHook(nil), list...), hp)}
-	if v, ok := channelHooks.Load(ch); ok {
-		v.(*atomic.Pointer[hookList]).Store(nl)
-	} else {
-		p := new(atomic.Pointer[hookList])
-		p.Store(nl)
-		channelHooks.Store(ch, p)
-		hookedChannels.Add(1)
-	}
-	hooksMu.Unlock()
+	ch.hooks.Store(&hookList{hooks: append(append([]*AudioHook(nil), list...), hp)})
+	ch.hooksMu.Unlock()
 	var once sync.Once
 	return func() { once.Do(func() { ch.removeAudioHook(hp) }) }
 }
 
 func (ch *Channel) removeAudioHook(hp *AudioHook) {
-	hooksMu.Lock()
-	defer hooksMu.Unlock()
-	v, ok := channelHooks.Load(ch)
-	if !ok {
+	ch.hooksMu.Lock()
+	defer ch.hooksMu.Unlock()
+	l := ch.hooks.Load()
+	if l == nil {
 		return
 	}
-	p := v.(*atomic.Pointer[hookList])
-	old := p.Load().hooks
-	kept := make([]*AudioHook, 0, len(old))
-	for _, x := range old {
+	kept := make([]*AudioHook, 0, len(l.hooks))
+	for _, x := range l.hooks {
 		if x != hp {
 			kept = append(kept, x)
 		}
 	}
 	if len(kept) == 0 {
-		channelHooks.Delete(ch)
-		hookedChannels.Add(-1)
-		p.Store(&hookList{})
+		ch.hooks.Store(nil)
 		return
 	}
-	p.Store(&hookList{hooks: kept})
+	ch.hooks.Store(&hookList{hooks: kept})
 }
 
-// runAudioHooks hands f to the channel's hooks. The frame path calls it
-// only when hookedChannels is not zero.
-func (ch *Channel) runAudioHooks(dir AudioDirection, f media.Frame) {
-	v, ok := channelHooks.Load(ch)
-	if !ok {
+// runAudioHooks hands a voice frame to the channel's hooks, if any.
+func (ch *Channel) runAudioHooks(dir AudioDirection, f *media.Frame) {
+	l := ch.hooks.Load()
+	if l == nil || f.Type != media.FrameVoice {
 		return
 	}
-	for _, h := range v.(*atomic.Pointer[hookList]).Load().hooks {
-		(*h)(dir, f)
+	for _, h := range l.hooks {
+		(*h)(dir, *f)
 	}
 }
 

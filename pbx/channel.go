@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/asterism-pbx/asterism/dialplan"
@@ -107,6 +108,11 @@ type Channel struct {
 	// TIMEOUT(response) and TIMEOUT(digit) once set; zero: the defaults.
 	respTimeout, digitTimeout time.Duration
 	exc                       *exception // the last exception raised (EXCEPTION())
+
+	// The audio hooks (AddAudioHook): read by the frame path without a
+	// lock; hooksMu orders their changes.
+	hooks   atomic.Pointer[hookList]
+	hooksMu sync.Mutex
 
 	// The device the core counts the channel under and the state it
 	// counts it in (see Core.byDevice); guarded by Core.mu.
@@ -599,9 +605,7 @@ func (ch *Channel) queue(f *media.Frame) bool {
 	ch.mu.Unlock()
 	// Tapped as it arrives rather than when read, so that a recording
 	// hears the far end even while nothing reads the channel (Wait).
-	if hookedChannels.Load() != 0 && f.Type == media.FrameVoice {
-		ch.runAudioHooks(AudioIn, *f)
-	}
+	ch.runAudioHooks(AudioIn, f)
 	return true
 }
 
@@ -746,9 +750,7 @@ func (ch *Channel) handleControl(f media.Frame) {
 // dropped silently.
 func (ch *Channel) Write(f media.Frame) error {
 	// Before writeMu: hooks run with no lock of the channel held.
-	if hookedChannels.Load() != 0 && f.Type == media.FrameVoice {
-		ch.runAudioHooks(AudioOut, f)
-	}
+	ch.runAudioHooks(AudioOut, &f)
 	ch.writeMu.Lock()
 	defer ch.writeMu.Unlock()
 	ch.mu.Lock()
