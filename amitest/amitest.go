@@ -166,7 +166,9 @@ func Start(t testing.TB, opts ...Option) *Server {
 		Logger:     o.logger,
 		MaxPending: o.maxPending,
 	})
-	p, err := pbxami.Start(m, pbxami.Config{Dir: dir, DataDir: sys.DataDir, LogDir: sys.LogDir, SpoolDir: sys.SpoolDir, SystemName: sys.SystemName, Logger: o.logger})
+	p, err := pbxami.Start(m, pbxami.Config{Dir: dir, DataDir: sys.DataDir, LogDir: sys.LogDir, SpoolDir: sys.SpoolDir, SystemName: sys.SystemName,
+		// Tests run side by side: never the well-known IAX2 port.
+		IAXAddr: "127.0.0.1:0", Logger: o.logger})
 	if err != nil {
 		t.Fatalf("amitest: pbx: %v", err)
 	}
