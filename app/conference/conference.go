@@ -625,19 +625,14 @@ func (m *member) push(f *media.Frame) {
 	c.mu.Unlock()
 }
 
-// run mixes every conference every 20 ms while there are any; it
-// sleeps until the next multiple of 20 ms from its start so that frames
-// leave every 20 ms on average even when a tick runs late.
+// run mixes every conference every 20 ms while there are any.
 func (e *Engine) run() {
-	next := time.Now().Add(media.FrameDuration)
-	t := time.NewTimer(media.FrameDuration)
-	defer t.Stop()
-	for range t.C {
+	media.Pace(func() bool {
 		e.mu.Lock()
 		if len(e.confs) == 0 {
 			e.running = false
 			e.mu.Unlock()
-			return
+			return false
 		}
 		e.batch = e.batch[:0]
 		for _, c := range e.confs {
@@ -649,13 +644,8 @@ func (e *Engine) run() {
 			c.tick()
 			e.batch[i] = nil
 		}
-		next = next.Add(media.FrameDuration)
-		d := time.Until(next)
-		if d < -10*media.FrameDuration {
-			next, d = time.Now(), 0
-		}
-		t.Reset(d)
-	}
+		return true
+	})
 }
 
 // talkThreshold is the mean absolute sample level above which a frame

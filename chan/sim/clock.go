@@ -53,10 +53,6 @@ func newSource(ch *pbx.Channel, next func(*media.Frame), ptime time.Duration) *s
 // in one tick.
 const minPerWorker = 512
 
-// maxLate is how far behind the clock may fall (a stalled machine) before
-// it skips frames rather than sending the missed ones in a burst.
-const maxLate = 10 * media.FrameDuration
-
 // add starts s: a phone with the default ptime sends its first frame now,
 // the others wait for their tick; the next frames go on the ticks.
 func (c *frameClock) add(s *source) {
@@ -114,32 +110,22 @@ func (s *source) emit(f *media.Frame, n uint64) bool {
 	return wake
 }
 
-// run ticks every 20 ms while there are sources. It sleeps until the next
-// multiple of 20 ms from its start, so that frames go out every 20 ms on
-// average even when a tick runs late.
+// run ticks every 20 ms while there are sources.
 func (c *frameClock) run() {
-	next := time.Now().Add(media.FrameDuration)
-	t := time.NewTimer(media.FrameDuration)
-	defer t.Stop()
-	for range t.C {
+	media.Pace(func() bool {
 		c.mu.Lock()
 		if len(c.sources) == 0 {
 			c.running = false
 			c.mu.Unlock()
-			return
+			return false
 		}
 		c.batch = append(c.batch[:0], c.sources...)
 		c.mu.Unlock()
 		c.ticks++
 		tick(c.batch, c.ticks, &c.wake)
 		clear(c.batch) // let ended calls be collected
-		next = next.Add(media.FrameDuration)
-		d := time.Until(next)
-		if d < -maxLate {
-			next, d = time.Now(), 0
-		}
-		t.Reset(d)
-	}
+		return true
+	})
 }
 
 // tick sends one frame of every source in batch, in parallel when there
