@@ -1,8 +1,6 @@
 package pbxami_test
 
 import (
-	"bytes"
-	"context"
 	"strconv"
 	"strings"
 	"testing"
@@ -144,13 +142,7 @@ func TestSetvarGlobal(t *testing.T) {
 
 func TestCLIApplications(t *testing.T) {
 	srv := start(t)
-	run := func(line string) string {
-		var out bytes.Buffer
-		if err := srv.Manager.CLI().Run(context.Background(), line, &out); err != nil {
-			t.Errorf("%s: %v", line, err)
-		}
-		return out.String()
-	}
+	run := func(line string) string { return cliOut(t, srv, line) }
 	got := run("core show applications")
 	lines := strings.Split(strings.TrimSuffix(got, "\n"), "\n")
 	n := len(srv.PBX.Core.Apps())

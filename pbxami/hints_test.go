@@ -52,14 +52,6 @@ func extStatuses(c *conn, exten string) []string {
 	return out
 }
 
-// cliRun runs a CLI command and returns its output.
-func cliRun(t *testing.T, srv *amitest.Server, line string) (string, error) {
-	t.Helper()
-	var out strings.Builder
-	err := srv.Manager.CLI().Run(context.Background(), line, &out)
-	return out.String(), err
-}
-
 // Hints follow real calls: a Sim phone that rings, answers after a second
 // and is hung up moves its hint through Ringing, InUse and Idle, one
 // ExtensionStatus per change, and ExtensionState agrees on the way; a
@@ -148,7 +140,7 @@ func TestHintsFollowCalls(t *testing.T) {
 	c.wait(func(m *ami.Message) bool {
 		return m.Get("Event") == "ExtensionStatus" && m.Get("Exten") == "103" && m.Get("Status") == "1"
 	})
-	if out, err := cliRun(t, srv, "devstate change Custom:103 NOT_INUSE"); err != nil || out != "Changing 103 to NOT_INUSE\n" {
+	if out, err := runCLI(srv, "devstate change Custom:103 NOT_INUSE"); err != nil || out != "Changing 103 to NOT_INUSE\n" {
 		t.Errorf("devstate change: %q %v", out, err)
 	}
 	c.wait(func(m *ami.Message) bool {
@@ -191,7 +183,7 @@ func TestHintsFollowCalls(t *testing.T) {
 func TestHintsCLI(t *testing.T) {
 	srv := start(t, amitest.ExtensionsConf(hintsConf), amitest.SimConf(hintsSim))
 	c := dial(t, srv)
-	out, err := cliRun(t, srv, "core show hints")
+	out, err := runCLI(srv, "core show hints")
 	want := "\n    -= Registered Asterisk Dial Plan Hints =-\n" +
 		"100@default         : Sim/100&Custom:100    State:Idle            Presence:not_set         Watchers  0\n" +
 		"103@default         : Sim/103&Custom:103    State:Idle            Presence:not_set         Watchers  0\n" +
@@ -201,7 +193,7 @@ func TestHintsCLI(t *testing.T) {
 		t.Errorf("core show hints:\n%q\nwant\n%q (%v)", out, want, err)
 	}
 
-	if out, err := cliRun(t, srv, "devstate change Custom:100 BUSY"); err != nil || out != "Changing 100 to BUSY\n" {
+	if out, err := runCLI(srv, "devstate change Custom:100 BUSY"); err != nil || out != "Changing 100 to BUSY\n" {
 		t.Errorf("devstate change: %q %v", out, err)
 	}
 	ev := c.event("ExtensionStatus", "Exten", "100")
@@ -209,22 +201,22 @@ func TestHintsCLI(t *testing.T) {
 		t.Errorf("after devstate change: %v", ev)
 	}
 	c.event("DeviceStateChange", "Device", "Custom:100")
-	if out, _ := cliRun(t, srv, "devstate change SIP/100 BUSY"); out != "The devstate command can only be used to set 'Custom:' device state!\n" {
+	if out, _ := runCLI(srv, "devstate change SIP/100 BUSY"); out != "The devstate command can only be used to set 'Custom:' device state!\n" {
 		t.Errorf("devstate change SIP: %q", out)
 	}
-	if out, _ := cliRun(t, srv, "devstate change Custom:100 BOGUS"); !strings.HasPrefix(out, "Usage: devstate change <device> <state>\n") {
+	if out, _ := runCLI(srv, "devstate change Custom:100 BOGUS"); !strings.HasPrefix(out, "Usage: devstate change <device> <state>\n") {
 		t.Errorf("devstate change BOGUS: %q", out)
 	}
-	if out, _ := cliRun(t, srv, "devstate change Custom: BUSY"); !strings.HasPrefix(out, "Usage: devstate change") {
+	if out, _ := runCLI(srv, "devstate change Custom: BUSY"); !strings.HasPrefix(out, "Usage: devstate change") {
 		t.Errorf("devstate change of no name: %q", out)
 	}
 	if st := srv.PBX.Core.DeviceState("Custom:100"); st != pbx.DeviceBusy {
 		t.Errorf("Custom:100 = %v after bad changes", st)
 	}
-	if _, err := cliRun(t, srv, "devstate change custom:zz inuse"); err != nil {
+	if _, err := runCLI(srv, "devstate change custom:zz inuse"); err != nil {
 		t.Fatal(err)
 	}
-	out, _ = cliRun(t, srv, "devstate list")
+	out, _ = runCLI(srv, "devstate list")
 	wantList := "\n" +
 		"---------------------------------------------------------------------\n" +
 		"--- Custom Device States --------------------------------------------\n" +
@@ -278,7 +270,7 @@ func TestHintsCLI(t *testing.T) {
 	}
 	c.event("DeviceStateChange", "Device", "Custom:dp")
 	waitIdle(t, srv)
-	if out, _ := cliRun(t, srv, "devstate list"); !strings.Contains(out, "--- Name: 'Custom:100'  State: 'ONHOLD'\n---\n--- Name: 'Custom:dp'  State: 'RINGING'\n---\n") {
+	if out, _ := runCLI(srv, "devstate list"); !strings.Contains(out, "--- Name: 'Custom:100'  State: 'ONHOLD'\n---\n--- Name: 'Custom:dp'  State: 'RINGING'\n---\n") {
 		t.Errorf("devstate list after Set in the dialplan:\n%s", out)
 	}
 	if st := srv.PBX.Core.DeviceState("SIP/100"); st != pbx.DeviceInvalid {
@@ -300,7 +292,7 @@ func TestHintsCLI(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(srv.Dir, "extensions.conf"), []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := cliRun(t, srv, "dialplan reload"); err != nil {
+	if out, err := runCLI(srv, "dialplan reload"); err != nil {
 		t.Fatalf("dialplan reload: %q %v", out, err)
 	}
 	if st := c.do("ExtensionState", "Exten", "100"); st.Get("Status") != "-1" || st.Get("Hint") != "" || st.Get("StatusText") != "Unknown" {
@@ -309,7 +301,7 @@ func TestHintsCLI(t *testing.T) {
 	if _, items := c.list("ExtensionStateList"); len(items) != 2 || items[0].Get("Exten") != "103" {
 		t.Errorf("ExtensionStateList after reload: %v", items)
 	}
-	if _, err := cliRun(t, srv, "devstate change Custom:100 NOT_INUSE"); err != nil {
+	if _, err := runCLI(srv, "devstate change Custom:100 NOT_INUSE"); err != nil {
 		t.Fatal(err)
 	}
 	c.event("DeviceStateChange", "State", "NOT_INUSE")

@@ -365,13 +365,7 @@ func TestChanVariable(t *testing.T) {
 // The CLI commands: core show channels prints command.txt's empty table.
 func TestCLI(t *testing.T) {
 	srv := start(t)
-	run := func(line string) string {
-		var out bytes.Buffer
-		if err := srv.Manager.CLI().Run(context.Background(), line, &out); err != nil {
-			t.Errorf("%s: %v", line, err)
-		}
-		return out.String()
-	}
+	run := func(line string) string { return cliOut(t, srv, line) }
 	want := "Channel                                                          Location                         State   Application(Data)             \n" +
 		"0 active channels\n0 active calls\n0 calls processed\n"
 	if got := run("core show channels"); got != want {
